@@ -1,0 +1,1 @@
+"""Result stores for jug (the jug-backends distribution)."""

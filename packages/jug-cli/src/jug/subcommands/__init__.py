@@ -1,0 +1,1 @@
+"""jug subcommands (the jug-cli distribution)."""

@@ -1,0 +1,1 @@
+"""Hooks into the execution loop (the jug-contrib distribution)."""

@@ -1,0 +1,100 @@
+"""Find store backends through the ``jug.backends`` entry-point group.
+
+A *jugdir* string names where results live. It selects a backend as follows:
+
+* ``redis://…``, ``rediss://…``, ``redis:`` and ``unix://…`` → the ``redis`` backend;
+* ``dict_store`` or ``dict_store:FILE`` → the ``dict_store`` backend;
+* ``NAME:rest`` where ``NAME`` is a registered backend → that backend;
+* an existing path, or anything without a ``NAME:`` prefix → the ``file`` backend.
+
+A ``NAME:`` prefix that no installed backend provides is an error listing the installed
+ones; it never silently becomes a directory. Each entry point names a callable that takes
+the whole jugdir string and returns a :class:`jug.store.Store`. Only the selected entry
+point is imported, so choosing the file store never imports redis.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
+
+from .errors import BackendImportError, UnknownBackendError
+from .store import Store
+
+GROUP = "jug.backends"
+
+# Which distribution to suggest when a well-known backend is missing or broken.
+_INSTALL_HINTS = {
+    "file": "jug-backends",
+    "dict_store": "jug-backends",
+    "dict": "jug-backends",
+    "redis": "jug-backends[redis]",
+}
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_.+-]+):")
+
+
+@cache
+def _entry_points() -> dict[str, EntryPoint]:
+    """Registered backends by name, first registration winning (scanned once)."""
+    allowed = os.environ.get("JUG_LOAD_PLUGINS")
+    allowed_names = None if allowed is None else {n.strip() for n in allowed.split(",")}
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=GROUP):
+        if allowed_names is not None and ep.name not in allowed_names:
+            continue
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def available_backends() -> list[str]:
+    """Names of the installed backends, without importing any of them."""
+    return sorted(_entry_points())
+
+
+def backend_name_for(jugdir: str) -> str:
+    """Return the name of the backend that *jugdir* selects (see the module docstring)."""
+    if jugdir.startswith(("redis:", "rediss:", "unix:")):
+        return "redis"
+    if jugdir == "dict_store" or jugdir.startswith("dict_store:"):
+        return "dict_store"
+    match = _SCHEME.match(jugdir)
+    if match is None or os.path.exists(jugdir):
+        return "file"
+    name = match.group(1)
+    if name in _entry_points():
+        return name
+    raise UnknownBackendError(
+        f"unknown jugdir scheme {name!r} in {jugdir!r}; installed backends: "
+        f"{', '.join(available_backends()) or '(none)'}. "
+        "Use a plain path for the file store, or install the package providing this backend."
+    )
+
+
+def load_backend(name: str) -> Callable[[str], Store]:
+    """Import and return the factory registered under *name*."""
+    ep = _entry_points().get(name)
+    if ep is None:
+        hint = _INSTALL_HINTS.get(name, f"a package providing the {name!r} jug backend")
+        raise UnknownBackendError(
+            f"no jug backend named {name!r} is installed (installed: "
+            f"{', '.join(available_backends()) or 'none'}); install {hint}"
+        )
+    try:
+        factory: Callable[[str], Store] = ep.load()
+    except ImportError as exc:
+        dist = getattr(ep, "dist", None)
+        who = dist.name if dist is not None else ep.value
+        hint = _INSTALL_HINTS.get(name, who)
+        raise BackendImportError(
+            f"the jug backend {name!r} (from {who}) cannot be imported: {exc}; install {hint}"
+        ) from exc
+    return factory
+
+
+def open_store(jugdir: str) -> Store:
+    """Return the store that the jugdir string *jugdir* selects."""
+    return load_backend(backend_name_for(jugdir))(jugdir)

@@ -1,0 +1,69 @@
+"""Barriers: stop reading the jugfile until the tasks defined so far have results.
+
+``jug execute`` catches :class:`BarrierError`, runs what is runnable, and re-loads the
+jugfile once the tasks before the barrier are done.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .task import Task, Tasklet, alltasks, value
+
+__all__ = ["BarrierError", "barrier", "bvalue"]
+
+
+class BarrierError(Exception):
+    """Raised by :func:`barrier` and :func:`bvalue` when the tasks they need are not done."""
+
+
+def _all_loadable(tasks: list[Task]) -> bool:
+    pending = [t for t in tasks if not t.can_load_cached()] if tasks else []
+    if not pending:
+        return True
+    store = Task.store
+    present = store.can_load_many([t.hash() for t in pending])
+    ok = True
+    for t in pending:
+        loadable = t.hash().decode("ascii") in present
+        t._set_loadable(loadable)
+        ok = ok and loadable
+    return ok
+
+
+def barrier() -> None:
+    """Stop here, while loading a jugfile, unless every task defined so far has a result.
+
+    After ``barrier()`` the jugfile may call :func:`jug.value` on any earlier task.
+
+    See Also
+    --------
+    bvalue : waits for one task only, which is often much cheaper
+    """
+    if not _all_loadable(alltasks):
+        raise BarrierError("tasks defined before barrier() have not all run")
+
+
+def bvalue(t: Any) -> Any:
+    """``barrier()`` for just the tasks in *t*, then ``value(t)``.
+
+    Stops loading the jugfile if a task in *t* has no result yet. If the results exist
+    but cannot be loaded, that error is raised as it is (it is not an unmet barrier).
+    """
+    from .task import _find_tasks
+
+    needed: list[Task] = []
+    for dep in _find_tasks([t]):
+        needed.extend(_base_tasks(dep))
+    if not _all_loadable(needed):
+        raise BarrierError("bvalue() of a task that has not run yet")
+    return value(t)
+
+
+def _base_tasks(dep: Task | Tasklet) -> list[Task]:
+    if isinstance(dep, Task):
+        return [dep]
+    out: list[Task] = []
+    for d in dep.dependencies():
+        out.extend(_base_tasks(d))
+    return out

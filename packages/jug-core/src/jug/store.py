@@ -1,0 +1,216 @@
+"""The interface every jug store implements, and the lease record its locks keep.
+
+A store maps a task's hash (a 40-character hex string) to its pickled result, and holds one
+lock per task so that several ``jug execute`` processes never run the same task at once.
+Concrete stores live in the ``jug-backends`` distribution (``jug.backends.*``) or in
+third-party packages; jug-core reaches them only through the ``jug.backends`` entry-point
+group (see :mod:`jug.backend_registry`).
+
+Locks are *leases*: a lock records its owner and a heartbeat that the holder refreshes while
+the task runs. A lock whose heartbeat is older than its lease is stale, and the next worker
+that tries to take it reclaims it, so a killed worker never blocks a task forever.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import socket
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Default lease length in seconds (``jug execute --lease``).
+DEFAULT_LEASE: float = 600.0
+
+
+def as_key(key: str | bytes) -> str:
+    """Return *key* as a ``str``: tasks hash to ``bytes`` (as in the original jug)."""
+    return key.decode("ascii") if isinstance(key, bytes) else key
+
+
+@dataclass
+class LockInfo:
+    """What a lock records about its holder.
+
+    Attributes
+    ----------
+    token : str
+        Random identifier of the holder; release, fail and refresh check it.
+    host, pid :
+        Where the holder runs.
+    started : float
+        When the lock was taken (seconds since the epoch).
+    heartbeat : float
+        When the holder last showed it is alive.
+    lease : float
+        Seconds after ``heartbeat`` at which the lock becomes stale.
+    failed : bool
+        Whether the task was marked as failed (failed locks never go stale).
+    error : str
+        For a failed task: the traceback (or message) of its exception.
+    failed_at : float
+        For a failed task: when it failed.
+    """
+
+    token: str = ""
+    host: str = ""
+    pid: int = 0
+    started: float = 0.0
+    heartbeat: float = 0.0
+    lease: float = DEFAULT_LEASE
+    failed: bool = False
+    error: str = ""
+    failed_at: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, lease: float) -> LockInfo:
+        """A record for a lock the current process is taking now."""
+        now = time.time()
+        return cls(
+            token=os.urandom(12).hex(),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started=now,
+            heartbeat=now,
+            lease=float(lease),
+        )
+
+    def is_stale(self, now: float | None = None) -> bool:
+        """Whether the holder missed its heartbeat for longer than the lease."""
+        if self.failed:
+            return False
+        if now is None:
+            now = time.time()
+        return now - self.heartbeat > self.lease
+
+    def state(self, now: float | None = None) -> str:
+        """One of ``'failed'``, ``'stale'`` or ``'running'``."""
+        if self.failed:
+            return "failed"
+        return "stale" if self.is_stale(now) else "running"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LockInfo:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+class Lock(ABC):
+    """A per-task lease, as returned by :meth:`Store.getlock`."""
+
+    @abstractmethod
+    def get(self) -> bool:
+        """Atomically take the lock; reclaim it if it is stale. Returns whether it was taken."""
+
+    @abstractmethod
+    def release(self) -> None:
+        """Release the lock, but only if this object holds it."""
+
+    @abstractmethod
+    def is_locked(self) -> bool:
+        """Whether a lock (live, stale or failed) exists. Only :meth:`get` is race-free."""
+
+    @abstractmethod
+    def fail(self, error: str = "") -> bool:
+        """Mark the task as failed, recording *error*; only the holder may. Returns success."""
+
+    @abstractmethod
+    def is_failed(self) -> bool:
+        """Whether the task is marked as failed."""
+
+    @abstractmethod
+    def force_release(self) -> None:
+        """Remove the lock whoever holds it (for ``jug cleanup`` and ``invalidate``)."""
+
+    def refresh(self) -> bool:
+        """Renew the heartbeat. Returns ``False`` if this object no longer holds the lock."""
+        return True
+
+    def info(self) -> LockInfo | None:
+        """The record of the current lock, or ``None`` if there is no lock."""
+        return None
+
+
+class Store(ABC):
+    """A place where task results and locks live.
+
+    Subclasses implement the abstract methods; the bulk methods have correct but slow
+    defaults that a store should override with one listing or one round trip per batch.
+    """
+
+    #: Lease length, in seconds, of the locks this store hands out.
+    lease: float = DEFAULT_LEASE
+
+    @abstractmethod
+    def dump(self, obj: Any, key: str | bytes) -> None:
+        """Store *obj* under *key*, atomically: a reader sees the old value or the new one."""
+
+    @abstractmethod
+    def load(self, key: str | bytes) -> Any:
+        """Return the object stored under *key* (``KeyError``-like error if missing)."""
+
+    @abstractmethod
+    def can_load(self, key: str | bytes) -> bool:
+        """Whether a result is stored under *key*."""
+
+    @abstractmethod
+    def remove(self, key: str | bytes) -> bool:
+        """Remove the result under *key*. Returns whether there was one."""
+
+    @abstractmethod
+    def list(self) -> Iterator[str]:
+        """Iterate over the keys of all stored results."""
+
+    @abstractmethod
+    def getlock(self, key: str | bytes) -> Lock:
+        """Return the lock object for *key* (it is not taken until ``get()``)."""
+
+    @abstractmethod
+    def listlocks(self) -> builtins.list[str]:
+        """Return the keys of all existing locks (live, stale and failed)."""
+
+    @abstractmethod
+    def remove_locks(self) -> int:
+        """Remove every lock. Returns how many were removed."""
+
+    def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
+        """Remove every result (and lock, unless *keeplocks*) whose key is not in *active*.
+
+        Returns the number of entries removed.
+        """
+        keep = {as_key(k) for k in active}
+        removed = 0
+        for key in list(self.list()):
+            if key not in keep:
+                removed += bool(self.remove(key))
+        if not keeplocks:
+            for key in self.listlocks():
+                if key not in keep:
+                    self.getlock(key).force_release()
+                    removed += 1
+        return removed
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
+        """Release connections or files held by the store."""
+
+    # -- bulk operations ------------------------------------------------------------------
+
+    def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
+        """Return the subset of *keys* that have a stored result."""
+        return {k for k in map(as_key, keys) if self.can_load(k)}
+
+    def lock_infos(self) -> dict[str, LockInfo]:
+        """Return the record of every existing lock, keyed by task hash."""
+        out: dict[str, LockInfo] = {}
+        for key in self.listlocks():
+            info = self.getlock(key).info()
+            if info is not None:
+                out[key] = info
+        return out

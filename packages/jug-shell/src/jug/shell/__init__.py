@@ -1,0 +1,1 @@
+"""jug shell (the jug-shell distribution)."""
