@@ -19,10 +19,13 @@ import os
 import re
 from collections.abc import Callable
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from .errors import BackendImportError, UnknownBackendError
 from .store import Store
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 GROUP = "jug.backends"
 
@@ -40,6 +43,9 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_.+-]+):")
 @cache
 def _entry_points() -> dict[str, EntryPoint]:
     """Registered backends by name, first registration winning (scanned once)."""
+    # Imported here: importlib.metadata costs ~15 ms, which `jug --version` need not pay.
+    from importlib.metadata import entry_points
+
     allowed = os.environ.get("JUG_LOAD_PLUGINS")
     allowed_names = None if allowed is None else {n.strip() for n in allowed.split(",")}
     found: dict[str, EntryPoint] = {}
