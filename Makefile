@@ -13,7 +13,7 @@ export JUG_UV := $(UV)
 # Never let uv fetch a Python build: the machine's python3 is the one to use.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help sync demo test test-split lint format type build check-wheels docs bench bench-quick bump clean
+.PHONY: help tools sync demo test test-split lint format type build check-wheels docs bench bench-quick bump clean
 
 help:
 	@echo "make demo          run the primes example with 4 workers on the file store"
@@ -41,6 +41,10 @@ $(CURDIR)/.tools/bin/uv:
 	    && mkdir -p .tools/bin && ln -sf ../pkgs/bin/uv .tools/bin/uv; \
 	fi
 	@test -x .tools/bin/uv
+
+# uv from PATH if there is one, else the bootstrap above (used by .ci/run).
+tools: $(UV_DEP)
+	@$(UV) --version
 
 sync: $(UV_DEP)
 	$(UV) sync --all-packages --frozen --quiet
