@@ -1,0 +1,321 @@
+"""The dict store: results kept in memory, optionally saved to and loaded from one file.
+
+``--jugdir=dict_store`` keeps everything in the process (for tests, notebooks and tiny
+projects). ``--jugdir=dict_store:FILE`` loads FILE when the store is opened, if it exists,
+and saves to it:
+
+* on :meth:`dict_store.close` (``jug execute`` closes its store when it finishes),
+* when the interpreter exits normally (an :mod:`atexit` hook), and
+* whenever :meth:`dict_store.save` is called.
+
+Saving after every ``dump`` would rewrite the whole file once per task, so it is not done: a
+process killed with SIGKILL loses the results computed since the last save. Saving writes a
+temporary file next to FILE, fsyncs it and renames it over FILE, so FILE is always a complete
+snapshot. Two processes writing the same FILE do not merge: the last save wins.
+
+The file is a pickle of a dict in the original jug's layout (``b'result:KEY'`` → pickled
+value), which the original jug can open too, plus this store's failed marks under
+``b'jug-failed:KEY'``. Running locks are not saved: when FILE is loaded, whoever held them
+is gone.
+
+Locks behave as in every jug store (owner token, lease, failed marks) but, the store being
+private to one process, they only coordinate threads and objects within that process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import json
+import os
+import pickle
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from jug.store import LockInfo, as_key
+
+from .base import StoreError, base_lock, base_store
+from .encode import PICKLE_PROTOCOL
+
+__all__ = ["dict_store", "dict_lock", "from_jugdir"]
+
+_RESULT = b"result:"
+_FAILED = b"jug-failed:"
+_OLD_LOCK = b"lock:"
+
+
+class dict_store(base_store):
+    """An in-memory store, optionally persisted to the file *backend*.
+
+    Parameters
+    ----------
+    backend : str or path, optional
+        File to load from (if it exists) and save to. ``None`` keeps results in memory only.
+
+    Attributes
+    ----------
+    backend : str or None
+        The file, if any.
+    lease : float
+        Lease length (seconds) recorded in locks taken from now on.
+    """
+
+    def __init__(self, backend: str | os.PathLike[str] | None = None) -> None:
+        self.backend = None if backend is None else os.fspath(backend)
+        self._results: dict[str, bytes] = {}
+        self._locks: dict[str, LockInfo] = {}
+        self._mutex = threading.RLock()
+        self._dirty = False
+        if self.backend is not None:
+            if os.path.isdir(self.backend):
+                raise StoreError(f"dict_store file {self.backend!r} is a directory")
+            if os.path.exists(self.backend):
+                self._read(self.backend)
+            # A weak reference, so that the hook does not keep a discarded store alive.
+            ref = weakref.ref(self)
+            self._atexit = lambda: _save_if_alive(ref)
+            atexit.register(self._atexit)
+
+    def __repr__(self) -> str:
+        return f"dict_store({self.backend!r})" if self.backend else "dict_store()"
+
+    # -- persistence ----------------------------------------------------------------------
+
+    def _read(self, path: str) -> None:
+        try:
+            with open(path, "rb") as stream:
+                data = pickle.load(stream)
+        except OSError as exc:
+            raise StoreError(f"cannot read dict_store file {path!r}: {exc.strerror}") from exc
+        except Exception as exc:  # any unpickling failure means the file is not ours
+            raise StoreError(f"dict_store file {path!r} is not a valid store ({exc})") from exc
+        if not isinstance(data, dict):
+            raise StoreError(f"dict_store file {path!r} is not a valid store")
+        for name, value in data.items():
+            name = name.encode() if isinstance(name, str) else name
+            if name.startswith(_RESULT):
+                self._results[name[len(_RESULT) :].decode()] = value
+            elif name.startswith(_FAILED):
+                key = name[len(_FAILED) :].decode()
+                self._locks[key] = LockInfo.from_dict(json.loads(value))
+            elif name.startswith(_OLD_LOCK) and value == 2:  # the original's failed mark
+                key = name[len(_OLD_LOCK) :].decode()
+                self._locks.setdefault(key, LockInfo(failed=True, error="(failed)"))
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Write all results and failed marks to *path* (default: the store's file).
+
+        The file is replaced atomically (temporary file, fsync, rename).
+
+        Raises
+        ------
+        StoreError
+            If there is no file to save to, or it cannot be written.
+        """
+        target = self.backend if path is None else os.fspath(path)
+        if target is None:
+            raise StoreError("this dict_store has no file to save to (use dict_store:FILE)")
+        with self._mutex:
+            data: dict[bytes, Any] = {_RESULT + k.encode(): v for k, v in self._results.items()}
+            for key, info in self._locks.items():
+                if info.failed:
+                    data[_FAILED + key.encode()] = json.dumps(info.to_dict())
+                    data[_OLD_LOCK + key.encode()] = 2
+            tmp = f"{target}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+            try:
+                with open(tmp, "wb") as out:
+                    pickle.dump(data, out, protocol=PICKLE_PROTOCOL)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, target)
+            except OSError as exc:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise StoreError(
+                    f"cannot save dict_store to {target!r}: {exc.strerror or exc}"
+                ) from exc
+            if path is None:
+                self._dirty = False
+
+    def close(self) -> None:
+        """Save to the store's file (if it has one and anything changed)."""
+        if self.backend is not None and self._dirty:
+            self.save()
+
+    # -- results --------------------------------------------------------------------------
+
+    def dump(self, obj: Any, key: str | bytes) -> None:
+        data = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)
+        with self._mutex:
+            self._results[as_key(key)] = data
+            self._dirty = True
+
+    def load(self, key: str | bytes) -> Any:
+        """Return the object stored under *key* (``KeyError`` if there is none)."""
+        return pickle.loads(self._results[as_key(key)])
+
+    def can_load(self, key: str | bytes) -> bool:
+        return as_key(key) in self._results
+
+    def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
+        results = self._results
+        return {k for k in map(as_key, keys) if k in results}
+
+    def remove(self, key: str | bytes) -> bool:
+        with self._mutex:
+            found = self._results.pop(as_key(key), None) is not None
+            self._dirty |= found
+        return found
+
+    def list(self) -> Iterator[str]:
+        return iter(builtins.list(self._results))
+
+    def metadata(self, t: Any) -> dict[str, Any]:
+        return {"computed": self.can_load(t.hash())}
+
+    def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
+        keep = {as_key(k) for k in active}
+        with self._mutex:
+            gone = [k for k in self._results if k not in keep]
+            for k in gone:
+                del self._results[k]
+            removed = len(gone)
+            if not keeplocks:
+                stale = [k for k in self._locks if k not in keep]
+                for k in stale:
+                    del self._locks[k]
+                removed += len(stale)
+            self._dirty |= bool(removed)
+        return removed
+
+    @staticmethod
+    def remove_store(jugdir: str) -> None:
+        """Delete the file of ``dict_store:FILE`` (nothing to do for ``dict_store``)."""
+        if jugdir.startswith("dict_store:"):
+            path = jugdir[len("dict_store:") :]
+            if os.path.exists(path):
+                os.unlink(path)
+
+    # -- locks ----------------------------------------------------------------------------
+
+    def getlock(self, key: str | bytes) -> dict_lock:
+        return dict_lock(self, as_key(key))
+
+    def listlocks(self) -> builtins.list[str]:
+        return builtins.list(self._locks)
+
+    def lock_infos(self) -> dict[str, LockInfo]:
+        with self._mutex:
+            return {k: LockInfo.from_dict(v.to_dict()) for k, v in self._locks.items()}
+
+    def remove_locks(self) -> int:
+        with self._mutex:
+            n = len(self._locks)
+            self._dirty |= any(i.failed for i in self._locks.values())
+            self._locks.clear()
+        return n
+
+
+def _save_if_alive(ref: weakref.ref[dict_store]) -> None:
+    store = ref()
+    if store is not None:
+        try:
+            store.close()
+        except StoreError as exc:  # at exit there is nobody left to raise to
+            import sys
+
+            print(f"jug: {exc}", file=sys.stderr)
+
+
+class dict_lock(base_lock):
+    """A lease in a :class:`dict_store` (owner-checked, with lease and failed marks)."""
+
+    def __init__(self, store: dict_store, key: str) -> None:
+        self.store = store
+        self.key = key
+        self._token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"dict_lock({self.key!r})"
+
+    def _owned(self) -> LockInfo | None:
+        info = self.store._locks.get(self.key)
+        if self._token is None or info is None or info.token != self._token:
+            return None
+        return info
+
+    def get(self) -> bool:
+        with self.store._mutex:
+            current = self.store._locks.get(self.key)
+            if current is not None and not current.is_stale():
+                return False
+            info = LockInfo.new(self.store.lease)
+            self.store._locks[self.key] = info
+            self._token = info.token
+            return True
+
+    def release(self) -> None:
+        with self.store._mutex:
+            info = self._owned()
+            if info is not None and not info.failed:
+                del self.store._locks[self.key]
+            self._token = None
+
+    def refresh(self) -> bool:
+        with self.store._mutex:
+            info = self._owned()
+            if info is None or info.failed:
+                return False
+            info.heartbeat = time.time()
+            return True
+
+    def fail(self, error: str = "") -> bool:
+        with self.store._mutex:
+            info = self._owned()
+            if info is None:
+                return False
+            info.failed = True
+            info.error = error
+            info.failed_at = time.time()
+            self.store._dirty = True
+            self._token = None
+            return True
+
+    def is_locked(self) -> bool:
+        return self.key in self.store._locks
+
+    def is_failed(self) -> bool:
+        info = self.store._locks.get(self.key)
+        return info is not None and info.failed
+
+    def force_release(self) -> None:
+        with self.store._mutex:
+            info = self.store._locks.pop(self.key, None)
+            if info is not None and info.failed:
+                self.store._dirty = True
+            self._token = None
+
+    def info(self) -> LockInfo | None:
+        info = self.store._locks.get(self.key)
+        return None if info is None else LockInfo.from_dict(info.to_dict())
+
+
+def from_jugdir(jugdir: str) -> dict_store:
+    """The ``dict_store`` backend factory: ``'dict_store'`` or ``'dict_store:FILE'``.
+
+    ``'dict'`` and ``'dict:FILE'`` are accepted as aliases.
+    """
+    for prefix in ("dict_store", "dict"):
+        if jugdir == prefix:
+            return dict_store()
+        if jugdir.startswith(prefix + ":"):
+            path = jugdir[len(prefix) + 1 :]
+            if not path:
+                raise StoreError(f"{jugdir!r}: no file name after {prefix + ':'!r}")
+            return dict_store(path)
+    raise StoreError(f"{jugdir!r} is not a dict_store jugdir (use dict_store or dict_store:FILE)")

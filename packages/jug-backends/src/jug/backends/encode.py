@@ -1,0 +1,228 @@
+"""How results are turned into bytes, compatible with the files the original jug writes.
+
+A stored result is one of:
+
+* an **empty** file/string: the value ``None``;
+* a **raw ``.npy``** file (it starts with ``b'\\x93NUMPY'``): a plain numpy array, that is an
+  object whose type is exactly ``numpy.ndarray`` and whose dtype holds no Python objects
+  (0-d, non-contiguous, Fortran-ordered, record and string arrays included). Written
+  uncompressed, so that large arrays are saved and loaded at disk speed;
+* a **zlib stream** whose decompressed content starts with one tag byte:
+
+  - ``b'P'`` followed by a pickle (anything else: lists, dicts, object arrays, ndarray
+    subclasses such as masked arrays, ...);
+  - ``b'N'`` followed by ``.npy`` bytes (a numpy array, when the store was asked to
+    compress numpy arrays, and always in :func:`encode`).
+
+Both implementations read all four forms, whichever wrote them. We pickle with protocol 5:
+the original loads it (it writes protocol 5 itself), and protocol 5 lets numpy hand its
+buffers to the pickler without first copying them into a ``bytes`` object. We compress
+with zlib level 1, which on scientific data is several times faster than the default
+level for a result that is only a few percent larger; any level decodes the same way.
+
+numpy is imported only when the object is a numpy array or the data is ``.npy``: storing
+plain Python objects never imports it.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import sys
+import zlib
+from typing import IO, Any
+
+__all__ = [
+    "PICKLE_PROTOCOL",
+    "COMPRESSION_LEVEL",
+    "NPY_MAGIC",
+    "DecodeError",
+    "encode",
+    "decode",
+    "encode_to",
+    "decode_from",
+    "is_plain_array",
+    "write_result",
+    "read_result",
+]
+
+#: Pickle protocol of stored results (protocol 5 avoids copying numpy buffers).
+PICKLE_PROTOCOL = 5
+#: zlib level of compressed results.
+COMPRESSION_LEVEL = 1
+#: First bytes of every ``.npy`` file.
+NPY_MAGIC = b"\x93NUMPY"
+
+_TAG_PICKLE = b"P"
+_TAG_NUMPY = b"N"
+
+
+class DecodeError(ValueError):
+    """Stored bytes are not a valid encoded result (truncated or corrupt)."""
+
+
+def _numpy_array_type() -> type | None:
+    """``numpy.ndarray`` if numpy was already imported by someone, else ``None``.
+
+    An object can only be a numpy array if numpy is imported, so looking it up in
+    ``sys.modules`` tells us without importing numpy ourselves.
+    """
+    np = sys.modules.get("numpy")
+    return None if np is None else np.ndarray
+
+
+def is_plain_array(obj: Any) -> bool:
+    """Whether *obj* is stored as raw ``.npy``: exactly an ndarray without object fields."""
+    ndarray = _numpy_array_type()
+    dtype: Any = getattr(obj, "dtype", None)
+    return ndarray is not None and type(obj) is ndarray and not dtype.hasobject
+
+
+class _CompressingWriter(io.RawIOBase):
+    """A write-only stream that zlib-compresses what it is given into *out*.
+
+    Pickle writes large buffers (e.g. numpy data under protocol 5) straight to ``write``,
+    so they are compressed from the original memory without an intermediate copy.
+    """
+
+    def __init__(self, out: IO[bytes], level: int = COMPRESSION_LEVEL) -> None:
+        self._out = out
+        self._z = zlib.compressobj(level)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        if not view.c_contiguous:
+            # zlib needs C-contiguous memory; 'A' keeps the buffer's own (Fortran) order.
+            view = memoryview(view.tobytes(order="A"))
+        chunk = self._z.compress(view)
+        if chunk:
+            self._out.write(chunk)
+        return view.nbytes
+
+    def finish(self) -> None:
+        self._out.write(self._z.flush())
+
+
+def write_result(obj: Any, out: IO[bytes], compress_numpy: bool = False) -> None:
+    """Write the stored form of *obj* to the binary stream *out*.
+
+    Parameters
+    ----------
+    obj : object
+        The value to store.
+    out : binary file
+        Where to write (a real file gets the fastest ``.npy`` path).
+    compress_numpy : bool, optional
+        Compress plain numpy arrays too (``b'N'`` form) instead of writing raw ``.npy``.
+    """
+    if obj is None:
+        return
+    if not compress_numpy and is_plain_array(obj):
+        from numpy.lib import format as npy_format
+
+        npy_format.write_array(out, obj, allow_pickle=False)
+        return
+    writer = _CompressingWriter(out)
+    if is_plain_array(obj):
+        from numpy.lib import format as npy_format
+
+        writer.write(_TAG_NUMPY)
+        npy_format.write_array(writer, obj, allow_pickle=False)
+    else:
+        writer.write(_TAG_PICKLE)
+        pickle.dump(obj, writer, protocol=PICKLE_PROTOCOL)
+    writer.finish()
+
+
+def _decode_npy(data: memoryview | bytes) -> Any:
+    from numpy.lib import format as npy_format
+
+    stream = io.BytesIO(data)
+    try:
+        arr = npy_format.read_array(stream, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        raise DecodeError(f"invalid .npy data ({exc})") from exc
+    if stream.read(1):
+        raise DecodeError("trailing bytes after the .npy data")
+    return arr
+
+
+def _decompress(data: bytes | memoryview) -> memoryview:
+    z = zlib.decompressobj()
+    try:
+        out = z.decompress(data)
+    except zlib.error as exc:
+        raise DecodeError(f"invalid compressed data ({exc})") from exc
+    if not z.eof:
+        raise DecodeError("truncated compressed data")
+    if z.unused_data:
+        raise DecodeError("trailing bytes after the compressed data")
+    return memoryview(out)
+
+
+def decode(data: bytes | bytearray | memoryview) -> Any:
+    """Return the object whose stored form is *data* (any of the four forms).
+
+    Raises
+    ------
+    DecodeError
+        If *data* is truncated or is not a stored result. (Errors raised while unpickling
+        a well-formed pickle, such as a missing module, propagate unchanged: they are not
+        corruption.)
+    """
+    view = memoryview(data)
+    if not view.nbytes:
+        return None
+    if view[: len(NPY_MAGIC)] == NPY_MAGIC:
+        return _decode_npy(view)
+    payload = _decompress(view)
+    tag = payload[:1].tobytes()
+    if tag == _TAG_PICKLE:
+        try:
+            return pickle.loads(payload[1:])
+        except (pickle.UnpicklingError, EOFError) as exc:
+            raise DecodeError(f"invalid pickle ({exc})") from exc
+    if tag == _TAG_NUMPY:
+        return _decode_npy(payload[1:])
+    raise DecodeError(f"unknown encoding tag {tag!r}")
+
+
+def read_result(stream: IO[bytes]) -> Any:
+    """Read and decode a whole stored result from the binary stream *stream*."""
+    head = stream.read(len(NPY_MAGIC))
+    if head == NPY_MAGIC:
+        # Raw arrays are read straight into the array's memory (numpy uses readinto).
+        from numpy.lib import format as npy_format
+
+        stream.seek(0)
+        try:
+            arr = npy_format.read_array(stream, allow_pickle=False)
+        except (ValueError, EOFError, OSError) as exc:
+            raise DecodeError(f"invalid .npy data ({exc})") from exc
+        if stream.read(1):
+            raise DecodeError("trailing bytes after the .npy data")
+        return arr
+    if stream.seekable():
+        stream.seek(0)
+        return decode(stream.read())
+    return decode(head + stream.read())
+
+
+def encode(obj: Any) -> bytes:
+    """Return the compressed stored form of *obj* (arrays as ``b'N'``; ``None`` as ``b''``)."""
+    out = io.BytesIO()
+    write_result(obj, out, compress_numpy=True)
+    return out.getvalue()
+
+
+def encode_to(obj: Any, stream: IO[bytes]) -> None:
+    """Write the compressed stored form of *obj* to *stream* (see :func:`encode`)."""
+    write_result(obj, stream, compress_numpy=True)
+
+
+def decode_from(stream: IO[bytes]) -> Any:
+    """Read a stored result from *stream* (see :func:`decode`)."""
+    return read_result(stream)

@@ -1,0 +1,599 @@
+"""The file store: one file per result in a directory, safe on NFS and shared by many workers.
+
+Layout (the same as the original jug's, so either implementation reads the other's data)::
+
+    JUGDIR/3a/b04c6abfa31e89deca3a8c90fa30d13d8bba68     result of task 3ab04c6a…
+    JUGDIR/locks/3ab04c6abfa31e89deca3a8c90fa30d13d8bba68.lock
+
+Results are encoded by :mod:`jug.backends.encode`. A result is written to a hidden temporary
+file (``.REST.TOKEN.tmp``) in its shard directory, fsynced, then renamed over the final name,
+so a reader sees the old result or the new one and a crashed writer leaves only a hidden file
+that :meth:`file_store.list` ignores and :meth:`file_store.cleanup` removes.
+
+Locks are leases (see :mod:`jug.backends.base`). A lock file is created with
+``O_CREAT | O_EXCL`` and holds a JSON :class:`~jug.store.LockInfo`; its modification time is
+the heartbeat, renewed by :meth:`file_lock.refresh` with ``os.utime`` (the record's
+``heartbeat`` field is the time the lock was taken; the effective heartbeat is the later of
+the two). A failed mark is the record with ``failed: true`` and a modification time of 1 (one second
+after the epoch), which is also how the original jug marks failed locks. Lock files written by the original
+jug (plain text, no owner token) are recognised: their heartbeat is their modification time
+and their lease is the reading store's lease.
+
+Reclaiming a stale lock
+-----------------------
+``get()`` first tries ``O_EXCL``-creating the lock file. If a lock exists and is stale, the
+reclaimer renames it to a tombstone name unique to itself. ``rename`` of one name succeeds
+for only one process, so of several reclaimers of the same stale lock one moves it and the
+others see it vanish. The mover then checks that what it moved is *still stale*: between
+reading the lock and renaming it, another worker may have reclaimed it and created a fresh
+lock under the same name (the ABA case). If the moved lock is fresh, it is linked back under
+its name (only if the name is still free) and ``get()`` returns ``False``; otherwise the
+tombstone is deleted and the reclaimer ``O_EXCL``-creates its own lock. Any process that saw
+the name free may also try that create; ``O_EXCL`` lets exactly one of them win.
+
+Residual window: in the ABA case the fresh lock is absent for the few system calls between
+the rename and the link back. A third worker calling ``get()`` exactly then creates its own
+lock, the link back fails, and two workers run the same task; the displaced holder learns it
+at its next :meth:`~file_lock.refresh` (which returns ``False``). It needs three workers
+racing on a lock that was stale, and costs a duplicated computation (results are written
+atomically, so the stored value stays correct). Owner operations (``release``, ``fail``,
+``refresh``) check the token and then act; they can only misfire if the holder had already
+let its lease expire and another worker reclaims the lock in between. Staleness compares
+clocks of different hosts: keep them synchronised (NTP) to well below the lease.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import json
+import os
+import re
+import shutil
+import socket
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from jug.errors import CorruptResultError
+from jug.store import LockInfo, as_key
+
+from .base import StoreError, base_lock, base_store
+from .encode import DecodeError, read_result, write_result
+
+__all__ = ["file_store", "file_lock", "from_jugdir"]
+
+_LOCKS = "locks"
+_LOCK_SUFFIX = ".lock"
+_TMP_SUFFIX = ".tmp"
+# Temporary files older than this are left over from a crashed writer (a live writer keeps
+# its file's modification time current), so cleanup() may delete them.
+_STALE_TEMP_AGE = 3600.0
+# How long an owner operation waits for its lock file to reappear: a reclaimer that moved a
+# fresh lock aside by mistake puts it back within a few system calls.
+_REAPPEAR_WAIT = 0.05
+# Modification time of a failed mark (the original jug's convention).
+_FAILED_MTIME = 1.0
+_ORIGINAL_LOCK = re.compile(rb"PID\s+(\d+)\s+on\s+HOSTNAME\s+(\S+)")
+
+_REASONS = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EROFS: "read-only file system",
+    errno.ENOTDIR: "a path component is not a directory",
+}
+
+
+def _store_error(exc: OSError, what: str) -> StoreError:
+    """A one-line :class:`StoreError` for *exc*, which happened while doing *what*."""
+    reason = _REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+    where = f" ({exc.filename})" if exc.filename else ""
+    err = StoreError(f"cannot {what}: {reason}{where}")
+    err.errno = exc.errno
+    return err
+
+
+def _token() -> str:
+    return os.urandom(8).hex()
+
+
+class file_store(base_store):
+    """Results and locks as files below the directory *dname*.
+
+    Parameters
+    ----------
+    dname : str or path
+        The jugdir. It is created when the first result or lock is written (reading an
+        absent jugdir finds nothing and creates nothing).
+    compress_numpy : bool, optional
+        Store plain numpy arrays zlib-compressed instead of as raw ``.npy`` files.
+
+    Attributes
+    ----------
+    jugdir : str
+        The directory.
+    lease : float
+        Lease length (seconds) recorded in locks taken from now on.
+
+    Raises
+    ------
+    StoreError
+        If *dname* exists and is not a directory.
+    """
+
+    def __init__(self, dname: str | os.PathLike[str], compress_numpy: bool = False) -> None:
+        self.jugdir = os.fspath(dname)
+        self.compress_numpy = compress_numpy
+        if os.path.exists(self.jugdir) and not os.path.isdir(self.jugdir):
+            raise StoreError(
+                f"jugdir {self.jugdir!r} exists and is not a directory; "
+                "choose another --jugdir or move the file away"
+            )
+        self._lockdir = os.path.join(self.jugdir, _LOCKS)
+        self._made_dirs: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"file_store({self.jugdir!r})"
+
+    # -- paths ----------------------------------------------------------------------------
+
+    def _key(self, key: str | bytes) -> str:
+        key = as_key(key)
+        if (
+            len(key) < 3
+            or key[0] == "."
+            or key[2] == "."
+            or "/" in key
+            or "\0" in key
+            or (os.altsep is not None and os.altsep in key)
+            or os.sep in key
+        ):
+            raise ValueError(f"invalid store key {key!r} (expected a task hash)")
+        return key
+
+    def _getfname(self, key: str | bytes) -> str:
+        key = self._key(key)
+        return os.path.join(self.jugdir, key[:2], key[2:])
+
+    def _lockname(self, key: str) -> str:
+        return os.path.join(self._lockdir, key + _LOCK_SUFFIX)
+
+    def _makedir(self, path: str) -> None:
+        if path in self._made_dirs:
+            return
+        try:
+            os.makedirs(path, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise StoreError(
+                f"cannot create {path!r} in jugdir {self.jugdir!r}: a file is in the way"
+            ) from exc
+        except OSError as exc:
+            raise _store_error(exc, f"create directory {path!r}") from exc
+        self._made_dirs.add(path)
+
+    def create(self) -> None:
+        """Create the jugdir (and its locks directory) if needed."""
+        self._makedir(self._lockdir)
+
+    def tempdir(self) -> str:
+        """A directory for temporary files on the same file system as the results."""
+        path = os.path.join(self.jugdir, "tempfiles")
+        self._makedir(path)
+        return path
+
+    # -- results --------------------------------------------------------------------------
+
+    def dump(self, obj: Any, key: str | bytes) -> None:
+        """Store *obj* under *key* atomically (temporary file, fsync, rename).
+
+        Raises
+        ------
+        StoreError
+            On disk full, permission denied and similar errors; nothing is left behind.
+        """
+        key = self._key(key)
+        shard = os.path.join(self.jugdir, key[:2])
+        final = os.path.join(shard, key[2:])
+        self._makedir(shard)
+        tmp = os.path.join(shard, f".{key[2:]}.{_token()}{_TMP_SUFFIX}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileNotFoundError:
+            # The shard directory was removed behind our back (e.g. remove_store).
+            self._made_dirs.discard(shard)
+            self._makedir(shard)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as exc:
+            raise _store_error(exc, f"write result {key} in {self.jugdir!r}") from exc
+        try:
+            with os.fdopen(fd, "wb") as out:
+                write_result(obj, out, self.compress_numpy)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, final)
+        except BaseException as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            if isinstance(exc, OSError) and not isinstance(exc, StoreError):
+                raise _store_error(exc, f"write result {key} in {self.jugdir!r}") from exc
+            raise
+
+    def load(self, key: str | bytes) -> Any:
+        """Return the object stored under *key*.
+
+        Raises
+        ------
+        KeyError
+            If there is no result for *key*.
+        jug.errors.CorruptResultError
+            If the file cannot be decoded (truncated or damaged); the message names the hash.
+        """
+        path = self._getfname(key)
+        key = as_key(key)
+        try:
+            stream = open(path, "rb")
+        except (FileNotFoundError, NotADirectoryError):
+            raise KeyError(key) from None
+        except OSError as exc:
+            raise _store_error(exc, f"read result {key}") from exc
+        with stream:
+            try:
+                return read_result(stream)
+            except DecodeError as exc:
+                raise CorruptResultError(key, f"{path}: {exc}") from exc
+
+    def can_load(self, key: str | bytes) -> bool:
+        return os.path.exists(self._getfname(key))
+
+    def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
+        """Return the subset of *keys* that have a result: one directory listing per shard."""
+        by_shard: dict[str, builtins.list[str]] = {}
+        for key in keys:
+            key = self._key(key)
+            by_shard.setdefault(key[:2], []).append(key)
+        present: set[str] = set()
+        for shard, wanted in by_shard.items():
+            try:
+                with os.scandir(os.path.join(self.jugdir, shard)) as it:
+                    names = {e.name for e in it}
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            present.update(k for k in wanted if k[2:] in names)
+        return present
+
+    def remove(self, key: str | bytes) -> bool:
+        try:
+            os.unlink(self._getfname(key))
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as exc:
+            raise _store_error(exc, f"remove result {as_key(key)}") from exc
+        return True
+
+    def _shards(self) -> Iterator[os.DirEntry[str]]:
+        try:
+            with os.scandir(self.jugdir) as it:
+                entries = builtins.list(it)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if len(entry.name) == 2 and not entry.name.startswith(".") and entry.is_dir():
+                yield entry
+
+    def list(self) -> Iterator[str]:
+        """Iterate over the keys of all results (temporary files are not results)."""
+        for shard in self._shards():
+            try:
+                with os.scandir(shard.path) as it:
+                    names = [e.name for e in it if not e.name.startswith(".")]
+            except FileNotFoundError:
+                continue
+            for name in names:
+                yield shard.name + name
+
+    def metadata(self, t: Any) -> dict[str, Any]:
+        """``{'computed': bool, 'completed': ctime-string}`` for the result of task *t*."""
+        try:
+            st = os.stat(self._getfname(t.hash()))
+        except FileNotFoundError:
+            return {"computed": False}
+        return {"computed": True, "completed": time.ctime(st.st_mtime)}
+
+    def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
+        """Remove results (and locks, unless *keeplocks*) whose keys are not in *active*.
+
+        Also deletes temporary files left by crashed writers. Returns the number of results
+        and locks removed.
+        """
+        keep = {as_key(k) for k in active}
+        removed = 0
+        now = time.time()
+        for shard in self._shards():
+            try:
+                with os.scandir(shard.path) as it:
+                    entries = builtins.list(it)
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                if entry.name.startswith("."):
+                    if entry.name.endswith(_TMP_SUFFIX) and _older_than(
+                        entry, now - _STALE_TEMP_AGE
+                    ):
+                        _unlink_quietly(entry.path)
+                    continue
+                if shard.name + entry.name not in keep and _unlink_quietly(entry.path):
+                    removed += 1
+        if not keeplocks:
+            for key in self.listlocks():
+                if key not in keep and _unlink_quietly(self._lockname(key)):
+                    removed += 1
+        return removed
+
+    @staticmethod
+    def remove_store(jugdir: str) -> None:
+        """Delete the jugdir *jugdir* and everything in it."""
+        shutil.rmtree(jugdir, ignore_errors=False)
+
+    # -- locks ----------------------------------------------------------------------------
+
+    def getlock(self, key: str | bytes) -> file_lock:
+        return file_lock(self, self._key(key))
+
+    def _lock_entries(self) -> builtins.list[os.DirEntry[str]]:
+        try:
+            with os.scandir(self._lockdir) as it:
+                return [
+                    e for e in it if e.name.endswith(_LOCK_SUFFIX) and not e.name.startswith(".")
+                ]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def listlocks(self) -> builtins.list[str]:
+        return [e.name[: -len(_LOCK_SUFFIX)] for e in self._lock_entries()]
+
+    def lock_infos(self) -> dict[str, LockInfo]:
+        """The record of every lock, from one listing of the locks directory."""
+        out: dict[str, LockInfo] = {}
+        for entry in self._lock_entries():
+            info = _read_lock(entry.path, self.lease)
+            if info is not None:
+                out[entry.name[: -len(_LOCK_SUFFIX)]] = info
+        return out
+
+    def remove_locks(self) -> int:
+        """Remove every lock (and any leftover tombstone); return how many locks."""
+        removed = 0
+        try:
+            with os.scandir(self._lockdir) as it:
+                entries = builtins.list(it)
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
+        for entry in entries:
+            if _unlink_quietly(entry.path) and entry.name.endswith(_LOCK_SUFFIX):
+                removed += not entry.name.startswith(".")
+        return removed
+
+    def close(self) -> None:
+        """Nothing to release: every operation opens and closes its own files."""
+
+
+def _older_than(entry: os.DirEntry[str], cutoff: float) -> bool:
+    try:
+        return entry.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return False
+
+
+def _unlink_quietly(path: str) -> bool:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _read_lock(path: str, default_lease: float) -> LockInfo | None:
+    """The record of the lock file *path*, with ``heartbeat`` made current; ``None`` if absent.
+
+    Lock files that are not our JSON (written by the original jug, or caught half-written)
+    count as locks whose heartbeat is their modification time and whose lease is
+    *default_lease*; a modification time of 1 (or 0) is the original's failed mark.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        mtime = os.fstat(fd).st_mtime
+        data = b""
+        while chunk := os.read(fd, 65536):
+            data += chunk
+    finally:
+        os.close(fd)
+    info: LockInfo | None = None
+    if data.startswith(b"{"):
+        try:
+            info = LockInfo.from_dict(json.loads(data))
+        except (ValueError, TypeError):
+            info = None
+    if info is None:
+        info = LockInfo(started=mtime, heartbeat=mtime, lease=default_lease)
+        match = _ORIGINAL_LOCK.search(data)
+        if match is not None:
+            info.pid = int(match.group(1))
+            info.host = match.group(2).decode("utf-8", "replace")
+    if mtime <= _FAILED_MTIME:
+        info.failed = True
+    if not info.failed:
+        info.heartbeat = max(info.heartbeat, mtime)
+    return info
+
+
+class file_lock(base_lock):
+    """The lease of one task in a :class:`file_store` (see the module docstring)."""
+
+    def __init__(self, store: file_store, key: str) -> None:
+        self.store = store
+        self.key = key
+        self.fullname = store._lockname(key)
+        self._token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"file_lock({self.store.jugdir!r}, {self.key!r})"
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _write_new(self, info: LockInfo) -> bool:
+        """``O_EXCL``-create the lock file holding *info*; return whether we created it."""
+        try:
+            fd = os.open(self.fullname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            return False
+        except FileNotFoundError:
+            self.store._made_dirs.discard(self.store._lockdir)
+            self.store._makedir(self.store._lockdir)
+            return self._write_new(info)
+        except OSError as exc:
+            raise _store_error(exc, f"create lock for {self.key}") from exc
+        try:
+            os.write(fd, json.dumps(info.to_dict()).encode())
+            # The modification time is the heartbeat: set it from our clock, like refresh().
+            os.utime(fd, (info.heartbeat, info.heartbeat))
+        except OSError as exc:
+            os.close(fd)
+            _unlink_quietly(self.fullname)
+            raise _store_error(exc, f"create lock for {self.key}") from exc
+        os.close(fd)
+        self._token = info.token
+        return True
+
+    def _current(self) -> LockInfo | None:
+        return _read_lock(self.fullname, self.store.lease)
+
+    def _owned_record(self) -> LockInfo | None:
+        """The record of the lock if this object holds it, else ``None``.
+
+        Waits briefly for a lock file that is missing: a reclaimer that moved our live lock
+        aside by mistake puts it back within a few system calls.
+        """
+        if self._token is None:
+            return None
+        info = self._current()
+        if info is None:
+            time.sleep(_REAPPEAR_WAIT)
+            info = self._current()
+        if info is None or info.token != self._token:
+            return None
+        return info
+
+    def _reclaim(self, info: LockInfo) -> bool:
+        tomb = os.path.join(self.store._lockdir, f".{self.key}.{info.token}.reclaim")
+        try:
+            os.rename(self.fullname, tomb)
+        except FileNotFoundError:
+            if not os.path.exists(tomb):  # (on NFS a retried rename reports ENOENT)
+                # Someone else moved or released it: the name is free for whoever is first.
+                return self._write_new(info)
+        moved = _read_lock(tomb, self.store.lease)
+        if moved is not None and not moved.is_stale():
+            # ABA: we moved a lock that was taken afresh after we looked. Put it back, but
+            # never over a lock that someone created meanwhile.
+            try:
+                os.link(tomb, self.fullname)
+            except FileExistsError:
+                pass
+            except OSError:  # no hard links here: rename, checking first (small race)
+                if not os.path.exists(self.fullname):
+                    os.rename(tomb, self.fullname)
+            _unlink_quietly(tomb)
+            return False
+        _unlink_quietly(tomb)
+        return self._write_new(info)
+
+    # -- the lock API ---------------------------------------------------------------------
+
+    def get(self) -> bool:
+        """Take the lock (reclaiming it if stale); return whether this object holds it."""
+        if self._token is not None and self._owned_record() is not None:
+            return False  # we hold it already: a second get() must not succeed
+        self._token = None
+        self.store._makedir(self.store._lockdir)
+        info = LockInfo.new(self.store.lease)
+        if self._write_new(info):
+            return True
+        current = self._current()
+        if current is None:  # released between our create and our read
+            return self._write_new(info)
+        if not current.is_stale(info.started):
+            return False
+        return self._reclaim(info)
+
+    def release(self) -> None:
+        """Remove the lock if this object holds it (a failed mark is left alone)."""
+        info = self._owned_record()
+        self._token = None
+        if info is not None and not info.failed:
+            _unlink_quietly(self.fullname)
+
+    def refresh(self) -> bool:
+        """Renew the heartbeat; ``False`` if this object no longer holds the lock."""
+        info = self._owned_record()
+        if info is None or info.failed:
+            return False
+        now = time.time()
+        try:
+            os.utime(self.fullname, (now, now))
+        except FileNotFoundError:
+            return False
+        return True
+
+    def fail(self, error: str = "") -> bool:
+        """Turn the held lock into a failed mark recording *error*; ``False`` if not held."""
+        info = self._owned_record()
+        if info is None:
+            return False
+        now = time.time()
+        info.failed = True
+        info.error = error
+        info.failed_at = now
+        info.host = socket.gethostname()
+        info.pid = os.getpid()
+        tmp = os.path.join(self.store._lockdir, f".{self.key}.{info.token}.fail")
+        try:
+            with open(tmp, "w") as out:
+                json.dump(info.to_dict(), out)
+            # This mtime is the original jug's failed mark: it then reports ours as failed too.
+            os.utime(tmp, (_FAILED_MTIME, _FAILED_MTIME))
+            os.replace(tmp, self.fullname)
+        except OSError as exc:
+            _unlink_quietly(tmp)
+            raise _store_error(exc, f"mark task {self.key} as failed") from exc
+        self._token = None
+        return True
+
+    def is_locked(self) -> bool:
+        return os.path.exists(self.fullname)
+
+    def is_failed(self) -> bool:
+        info = self._current()
+        return info is not None and info.failed
+
+    def force_release(self) -> None:
+        self._token = None
+        _unlink_quietly(self.fullname)
+
+    def info(self) -> LockInfo | None:
+        return self._current()
+
+
+def from_jugdir(jugdir: str) -> file_store:
+    """The ``file`` backend factory: *jugdir* is a path, optionally prefixed ``file:``."""
+    if jugdir.startswith("file:") and not os.path.exists(jugdir):
+        jugdir = jugdir[len("file:") :]
+        if jugdir.startswith("//"):
+            jugdir = jugdir[2:]
+    return file_store(jugdir)
