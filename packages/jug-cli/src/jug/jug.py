@@ -1,0 +1,212 @@
+"""The ``jug`` program: ``jug SUBCOMMAND [JUGFILE] [OPTIONS] [-- ARGS]``.
+
+:func:`main` is the console script (``jug``) and ``python -m jug``. :func:`execute` runs a
+jugfile's tasks from Python, as ``jug execute`` does.
+
+Start-up stays cheap: ``jug --help`` lists subcommands without importing them, and only
+the subcommand that runs is imported.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .errors import JugError, JugfileError
+from .runtime import init
+
+if TYPE_CHECKING:
+    from .options import Options
+    from .store import Store
+    from .subcommands import SubCommand
+    from .subcommands._executor import ExecutionResult
+
+__all__ = ["execute", "init", "main", "run_command"]
+
+_USAGE = "usage: jug SUBCOMMAND [JUGFILE] [OPTIONS] [-- ARGS]"
+
+
+def _version() -> str:
+    from ._version import __version__
+
+    return __version__
+
+
+def _help_text() -> str:
+    from .backend_registry import available_backends
+    from .subcommands._registry import describe, subcommand_names
+
+    names = subcommand_names()
+    width = max((len(n) for n in names), default=0) + 2
+    lines = [
+        _USAGE,
+        "",
+        "jug runs the tasks defined in a jugfile (a Python script using jug.TaskGenerator),",
+        "memoising their results; start several `jug execute` to run tasks in parallel.",
+        "",
+        "subcommands:",
+        *(f"  {name:<{width}}{describe(name)}".rstrip() for name in names),
+        "",
+        "options:",
+        "  -h, --help  show this help and exit",
+        "  --version   show jug's version and exit",
+        "",
+        "installed backends (--jugdir): " + (", ".join(available_backends()) or "none"),
+        "",
+        "`jug SUBCOMMAND --help` lists the options of a subcommand.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``jug`` program with *argv* (default ``sys.argv[1:]``); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(args)
+    except BrokenPipeError:
+        # `jug status | head`: the reader left; that is not an error of ours.
+        sys.stderr.close()
+        return 0
+
+
+def _main(args: list[str]) -> int:
+    if not args:
+        print(_USAGE, file=sys.stderr)
+        print("jug: no subcommand given; `jug --help` lists them", file=sys.stderr)
+        return 2
+    first = args[0]
+    if first in ("-h", "--help", "help"):
+        print(_help_text())
+        return 0
+    if first == "--version":
+        print(f"jug {_version()}")
+        return 0
+    from .subcommands._registry import UnknownSubcommandError, get_subcommand, subcommand_names
+
+    if first.startswith("-"):
+        print(_USAGE, file=sys.stderr)
+        print(
+            f"jug: the subcommand comes first (one of: {', '.join(subcommand_names())})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        command = get_subcommand(first)
+    except UnknownSubcommandError as exc:
+        print(f"jug: {exc}", file=sys.stderr)
+        return 2
+    except JugError as exc:
+        print(f"jug: {exc}", file=sys.stderr)
+        return 1
+    return run_command(command, args[1:])
+
+
+def _configure_logging(level: str) -> None:
+    import logging
+
+    numeric = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}.get(
+        level, logging.ERROR
+    )
+    logger = logging.getLogger("jug")
+    logger.setLevel(numeric)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("jug: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def load_project(options: Options) -> tuple[Store, dict[str, Any]]:
+    """Open the store of *options* and load its jugfile, as every jugfile subcommand does.
+
+    The returned namespace has ``__jug__hasbarrier__`` set to whether loading stopped at
+    an unmet :func:`jug.barrier`.
+    """
+    import os
+
+    from .runtime import _set_jug_running, load_jugfile, set_jugdir
+
+    # Checked before opening the store, which may create the jugdir.
+    if not os.path.isfile(options.jugfile):
+        raise JugfileError(f"jugfile {options.jugfile!r} not found")
+    store = set_jugdir(options.jugdir)
+    _set_jug_running(True)
+    try:
+        jugspace, complete = load_jugfile(options.jugfile, options.argv)
+    except BaseException:
+        store.close()
+        raise
+    jugspace["__jug__hasbarrier__"] = not complete
+    return store, jugspace
+
+
+def run_command(command: SubCommand, args: Sequence[str]) -> int:
+    """Parse *args* for *command*, load the jugfile if it needs one, and run it.
+
+    Returns
+    -------
+    exit_code : int
+    """
+    from .options import parse
+
+    debug = "--debug" in args or "--pdb" in args
+    try:
+        options = parse(command, args)
+        debug = bool(options.debug)
+        _configure_logging(options.verbose)
+        store: Store | None = None
+        jugspace: dict[str, Any] | None = None
+        if command.needs_jugfile:
+            store, jugspace = load_project(options)
+        try:
+            code = command.run(options=options, store=store, jugspace=jugspace)
+        finally:
+            if store is not None:
+                store.close()
+        return 0 if code is None else int(code)
+    except JugfileError as exc:
+        # Its message already holds the jugfile's own traceback, if any.
+        print(f"jug: {exc}", file=sys.stderr)
+        return 1
+    except JugError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"jug: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("jug: interrupted", file=sys.stderr)
+        return 130
+
+
+def execute(
+    jugfile: str = "jugfile.py",
+    jugdir: str | Store | None = None,
+    *,
+    argv: Sequence[str] = (),
+    **options: Any,
+) -> ExecutionResult:
+    """Run the tasks of *jugfile*, as ``jug execute`` does, and return what happened.
+
+    Parameters
+    ----------
+    jugfile : str, optional
+        The jugfile (default ``jugfile.py``).
+    jugdir : str or Store, optional
+        Where results live (default: the jugfile's name with ``.jugdata``).
+    argv : sequence of str, optional
+        The jugfile's ``sys.argv[1:]``.
+    **options :
+        Fields of :class:`jug.subcommands._executor.ExecuteOptions`: ``wait_cycle_time``,
+        ``nr_wait_cycles``, ``keep_going``, ``keep_failed``, ``aggressive_unload``,
+        ``target``, ``debug``, ``pdb``, ``lease``, ``progress``.
+
+    Returns
+    -------
+    result : ExecutionResult
+        Counts of executed and loaded tasks, failures, and ``exit_code``.
+    """
+    from .subcommands._executor import execute_jugfile
+
+    return execute_jugfile(jugfile, jugdir, argv=list(argv), **options)

@@ -1,0 +1,574 @@
+"""The execution loop behind ``jug execute``, usable from Python.
+
+::
+
+    from jug.subcommands._executor import Executor, ExecuteOptions
+    result = Executor(store, ExecuteOptions(keep_going=True)).run(tasks)
+    print(result.summary())
+
+or, for a whole jugfile, :func:`jug.jug.execute`.
+
+How it schedules: one bulk query (:meth:`Store.can_load_many`) finds what is already done;
+from then on completions are tracked in memory with per-task counts of missing
+dependencies, so the cost is linear in the number of tasks. Ready tasks are kept on a
+stack, and a task's dependents go on top when it finishes, so a dependent usually runs
+right after its producer (while its inputs are still in memory). Each task is locked,
+checked again (another worker may have just finished it), run, saved and released; while
+it runs, a background thread refreshes its lease.
+
+Tasks locked by other workers are re-checked with a growing interval (up to
+``wait_cycle_time``); a lock whose holder died goes stale after its lease and is then
+reclaimed by ``lock()``. Patience is ``wait_cycle_time * nr_wait_cycles`` seconds without
+any progress.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import jug
+from jug.errors import LockNotHeldError
+from jug.store import DEFAULT_LEASE, Store
+from jug.task import Task, alltasks
+
+from ._graph import TaskGraph
+from ._lease import LeaseKeeper
+from ._progress import Progress
+from ._table import format_table
+
+__all__ = [
+    "ExecuteOptions",
+    "ExecutionResult",
+    "Executor",
+    "TaskFailure",
+    "execute_jugfile",
+]
+
+log = logging.getLogger("jug")
+
+# Outcomes of one attempt at a task.
+_RAN, _LOADED, _LOCKED, _FAILED, _FAILED_ELSEWHERE = range(5)
+
+
+@dataclass
+class ExecuteOptions:
+    """How :class:`Executor` runs tasks (the options of ``jug execute``).
+
+    Attributes
+    ----------
+    wait_cycle_time : float
+        Longest pause, in seconds, between checks on tasks other workers hold.
+    nr_wait_cycles : int
+        Give up after ``wait_cycle_time * nr_wait_cycles`` seconds without progress.
+    keep_going : bool
+        Continue with other tasks after a task fails.
+    keep_failed : bool
+        Mark failed tasks as failed in the store (with the traceback) instead of releasing
+        their lock, so that no worker retries them until the mark is removed.
+    aggressive_unload : bool
+        Drop results from memory as soon as each task is done.
+    target : sequence of str
+        Run only tasks whose name matches one of these (see ``name_matches``), and their
+        dependencies.
+    debug : bool
+        Run tasks in debug mode and show complete tracebacks.
+    pdb : bool
+        Start the debugger on a failing task.
+    lease : float or None
+        Lease length of this worker's locks (None: the store's current ``lease``).
+    progress : bool or None
+        Show a progress line (None: when stderr is a terminal).
+    """
+
+    wait_cycle_time: float = 12.0
+    nr_wait_cycles: int = 150
+    keep_going: bool = False
+    keep_failed: bool = False
+    aggressive_unload: bool = False
+    target: Sequence[str] = ()
+    debug: bool = False
+    pdb: bool = False
+    lease: float | None = None
+    progress: bool | None = None
+
+    @classmethod
+    def from_options(cls, options: Any) -> ExecuteOptions:
+        """Take the fields present as attributes of *options* (e.g. parsed CLI options)."""
+        values = {f.name: getattr(options, f.name) for f in fields(cls) if hasattr(options, f.name)}
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.target, str):
+            self.target = [self.target]
+        if self.pdb:
+            self.debug = True
+        if self.wait_cycle_time < 0 or self.nr_wait_cycles < 0:
+            raise ValueError("wait_cycle_time and nr_wait_cycles must not be negative")
+        if self.lease is not None and self.lease <= 0:
+            raise ValueError(f"the lease must be a positive number of seconds, not {self.lease}")
+
+
+@dataclass
+class TaskFailure:
+    """A task that raised: its name, hash and formatted traceback."""
+
+    name: str
+    hash: str
+    error: str
+
+
+@dataclass
+class ExecutionResult:
+    """What an :class:`Executor` run did.
+
+    Attributes
+    ----------
+    executed : Counter
+        Task name → number of tasks this worker ran.
+    loaded : Counter
+        Task name → number of tasks whose results were already there (or were computed
+        by another worker meanwhile).
+    failures : list of TaskFailure
+        Tasks that raised in this worker.
+    undone : int
+        Tasks left without a result (failed, blocked, or held elsewhere when patience ran
+        out).
+    problems : list of str
+        One line per reason why work was left undone.
+    """
+
+    executed: Counter[str] = field(default_factory=Counter)
+    loaded: Counter[str] = field(default_factory=Counter)
+    failures: list[TaskFailure] = field(default_factory=list)
+    undone: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every task has its result and none failed here."""
+        return not self.failures and self.undone == 0 and not self.problems
+
+    @property
+    def exit_code(self) -> int:
+        """0 if :attr:`ok`, else 1."""
+        return 0 if self.ok else 1
+
+    def summary(self, short: bool = False) -> str:
+        """The Executed/Loaded table (or, if *short*, one line)."""
+        failed = Counter(f.name for f in self.failures)
+        names = sorted(set(self.executed) | set(self.loaded) | set(failed))
+        if short:
+            text = (
+                f"Executed {sum(self.executed.values())} tasks, loaded {sum(self.loaded.values())}"
+            )
+            if failed:
+                text += f", {sum(failed.values())} failed"
+            return text + "."
+        headers = ["Executed", "Loaded"] + (["Failed"] if failed else [])
+        rows = [
+            (n, [self.executed[n], self.loaded[n]] + ([failed[n]] if failed else [])) for n in names
+        ]
+        return format_table(headers, rows)
+
+
+class _Run:
+    """Scheduling state for one graph (one pass over a jugfile, up to a barrier)."""
+
+    def __init__(self, graph: TaskGraph, order: list[str], done: set[str]) -> None:
+        self.graph = graph
+        self.order = order
+        self.done = done
+        self.total = len(order)
+        selected = set(order)
+        # Number of dependencies each pending task still waits for.
+        self.pending: dict[str, int] = {
+            h: sum(1 for d in graph.deps[h] if d not in done) for h in order if h not in done
+        }
+        # Number of pending dependents of each task: its result is dropped at zero.
+        self.users: Counter[str] = Counter(
+            d for h in self.pending for d in graph.deps[h] if d in selected
+        )
+        self.ready: list[str] = [h for h in reversed(order) if self.pending.get(h) == 0]
+        self.waiting: dict[str, None] = {}
+        self.retry: set[str] = set()
+        self.failed_here: set[str] = set()
+        self.failed_elsewhere: set[str] = set()
+
+
+class Executor:
+    """Runs tasks against a store: lock, run, save, release, in dependency order.
+
+    Parameters
+    ----------
+    store : Store
+        Where results and locks live (also installed as ``Task.store``).
+    options : ExecuteOptions, optional
+    reload : callable, optional
+        Called with no arguments once every task is done but the jugfile stopped at a
+        :func:`jug.barrier`; returns ``(tasks, complete)`` of a fresh load of the jugfile.
+    stream : text stream, optional
+        Where failures and progress go (default: stderr).
+
+    Notes
+    -----
+    The ``on_*`` methods and :meth:`should_stop` do nothing here; they are the places where
+    hooks plug in (override them in a subclass to observe or limit execution).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        options: ExecuteOptions | None = None,
+        *,
+        reload: Callable[[], tuple[list[Task], bool]] | None = None,
+        stream: Any = None,
+    ) -> None:
+        self.store = store
+        self.options = options if options is not None else ExecuteOptions()
+        self.reload = reload
+        self.stream = stream if stream is not None else sys.stderr
+        self.result = ExecutionResult()
+        self._accounted: set[str] = set()
+        self._stopped = False
+        self._keeper: LeaseKeeper | None = None
+        self._progress = Progress(self.stream, enabled=False)
+        self._jug_dirs = tuple(os.path.join(p, "") for p in jug.__path__)
+
+    # -- extension points (issue 4 connects jug.hooks here) -------------------------------
+
+    def on_start(self) -> None:
+        """Called once before any task runs."""
+
+    def on_task_start(self, task: Task) -> None:
+        """Called after *task* is locked, right before it runs."""
+
+    def on_task_done(self, task: Task) -> None:
+        """Called after *task* ran and its result was saved."""
+
+    def on_task_failed(self, task: Task, error: str) -> None:
+        """Called after *task* raised (*error* is the formatted traceback)."""
+
+    def should_stop(self) -> bool:
+        """Checked before each task: return True to stop taking new tasks."""
+        return False
+
+    def on_end(self) -> None:
+        """Called once at the end, also after an error or interruption."""
+
+    # -- main loop ------------------------------------------------------------------------
+
+    def run(self, tasks: Iterable[Task], complete: bool = True) -> ExecutionResult:
+        """Run *tasks* (and, past barriers, those of re-loaded jugfiles) to completion.
+
+        Parameters
+        ----------
+        tasks : iterable of Task
+            Typically ``jug.task.alltasks`` after loading the jugfile.
+        complete : bool, optional
+            False if loading the jugfile stopped at an unmet barrier.
+
+        Returns
+        -------
+        result : ExecutionResult
+        """
+        opts = self.options
+        if Task.store is not self.store:
+            Task.store = self.store
+        if opts.lease is not None:
+            self.store.lease = float(opts.lease)
+        lease = float(getattr(self.store, "lease", DEFAULT_LEASE) or DEFAULT_LEASE)
+        self._keeper = LeaseKeeper(max(lease / 3.0, 0.05), self._lease_lost)
+        self._progress = Progress(self.stream, enabled=opts.progress)
+        self.on_start()
+        try:
+            task_list = list(tasks)
+            while True:
+                all_done = self._run_graph(TaskGraph(task_list))
+                if complete or self._stopped:
+                    break
+                if not all_done:
+                    self.result.problems.append(
+                        "the jugfile stops at a barrier() whose tasks are not all done; "
+                        "tasks after it were not considered"
+                    )
+                    break
+                if self.reload is None:
+                    self.result.problems.append(
+                        "the jugfile stops at a barrier() and no way to re-load it was given"
+                    )
+                    break
+                log.info("tasks before the barrier are done: re-loading the jugfile")
+                task_list, complete = self.reload()
+                fresh = {t.hash().decode("ascii") for t in task_list} - self._accounted
+                if not complete and not fresh:
+                    self.result.problems.append(
+                        "the jugfile stops at a barrier() although every task before it is done"
+                    )
+                    break
+        finally:
+            self._keeper.stop()
+            self._progress.close()
+            self.on_end()
+        return self.result
+
+    def _run_graph(self, graph: TaskGraph) -> bool:
+        """Run one graph as far as possible; return whether all its tasks got results."""
+        opts = self.options
+        order = graph.order
+        if opts.target:
+            chosen = graph.select(opts.target)
+            order = [h for h in order if h in chosen]
+            if not chosen:
+                log.warning("no task matches --target %s", " ".join(opts.target))
+        done = self.store.can_load_many(order)
+        for h in order:
+            loadable = h in done
+            for t in graph.objects(h):
+                t._set_loadable(loadable)
+            if loadable:
+                self._account(h, graph.task[h].name, self.result.loaded)
+        run = _Run(graph, order, done)
+        self._loop(run)
+        undone = run.total - len(run.done)
+        self.result.undone += undone
+        if undone:
+            self._explain(run, undone)
+        return undone == 0
+
+    def _loop(self, run: _Run) -> None:
+        opts = self.options
+        patience = opts.wait_cycle_time * opts.nr_wait_cycles
+        first_pause = min(0.1, opts.wait_cycle_time)
+        pause = first_pause
+        last_progress = time.monotonic()
+        while True:
+            if self._drain(run):
+                last_progress = time.monotonic()
+                pause = first_pause
+            if self._stopped or not run.waiting:
+                return
+            left = patience - (time.monotonic() - last_progress)
+            if left <= 0:
+                return
+            self._progress.update(
+                len(run.done), run.total, f"waiting for {len(run.waiting)} task(s) held elsewhere"
+            )
+            log.debug("waiting %.1fs for %d task(s) held by others", pause, len(run.waiting))
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, opts.wait_cycle_time) or first_pause
+            finished = self.store.can_load_many(run.waiting)
+            for h in list(run.waiting):
+                if h in finished:
+                    del run.waiting[h]
+                    for t in run.graph.objects(h):
+                        t._set_loadable(True)
+                    self._account(h, run.graph.task[h].name, self.result.loaded)
+                    self._complete(run, h)
+            if finished:
+                last_progress = time.monotonic()
+                pause = first_pause
+            # Retry the locks: holders may have released them, or died (stale leases).
+            run.retry.update(run.waiting)
+            run.ready.extend(reversed(run.waiting))
+            run.waiting.clear()
+
+    def _drain(self, run: _Run) -> bool:
+        """Attempt every ready task; return whether any completed."""
+        progressed = False
+        while run.ready:
+            if self.should_stop():
+                self._stopped = True
+                self.result.problems.append("stopped before all tasks were done")
+                return progressed
+            h = run.ready.pop()
+            if h in run.done:
+                continue
+            outcome = self._attempt(run, h, retry=h in run.retry)
+            run.retry.discard(h)
+            if outcome in (_RAN, _LOADED):
+                self._complete(run, h)
+                progressed = True
+            elif outcome == _LOCKED:
+                run.waiting[h] = None
+            elif outcome == _FAILED_ELSEWHERE:
+                run.failed_elsewhere.add(h)
+            else:
+                run.failed_here.add(h)
+                if not self.options.keep_going:
+                    self._stopped = True
+                    return progressed
+        return progressed
+
+    def _attempt(self, run: _Run, h: str, retry: bool) -> int:
+        t = run.graph.task[h]
+        self._progress.update(len(run.done), run.total, t.name)
+        if not t.lock():
+            if retry and self.store.getlock(h).is_failed():
+                return _FAILED_ELSEWHERE
+            return _LOCKED
+        try:
+            # Re-check under the lock: another worker may have finished it meanwhile.
+            if t.can_load():
+                t.unlock()
+                self._account(h, t.name, self.result.loaded)
+                return _LOADED
+        except BaseException:
+            t.unlock()
+            raise
+        return self._run_locked(t, h)
+
+    def _run_locked(self, t: Task, h: str) -> int:
+        assert self._keeper is not None
+        opts = self.options
+        log.info("executing %s (%s)", t.name, h[:12])
+        self._keeper.hold(t)
+        try:
+            self.on_task_start(t)
+            t.run(force=True, debug_mode=opts.debug)
+        except Exception as exc:
+            error = self._format_error(exc)
+            self._progress.clear()
+            print(f"jug: task {t.name} ({h}) failed:\n{error}", file=self.stream, flush=True)
+            if opts.pdb:
+                self._post_mortem(exc)
+            self._keeper.drop()
+            if opts.keep_failed:
+                try:
+                    t.fail(error)
+                except LockNotHeldError:
+                    log.warning("could not mark %s as failed: its lock was lost", t.name)
+            else:
+                t.unlock()
+            self.result.failures.append(TaskFailure(t.name, h, error))
+            self._account(h, t.name, None)
+            self.on_task_failed(t, error)
+            return _FAILED
+        except BaseException:
+            # KeyboardInterrupt, SIGTERM (as raised by the CLI), SystemExit: free the task.
+            self._keeper.drop()
+            t.unlock()
+            raise
+        self._keeper.drop()
+        t.unlock()
+        self._account(h, t.name, self.result.executed)
+        self.on_task_done(t)
+        return _RAN
+
+    def _complete(self, run: _Run, h: str) -> None:
+        """Record that *h* has a result; make its dependents ready; free memory."""
+        graph = run.graph
+        run.done.add(h)
+        run.pending.pop(h, None)
+        newly_ready = []
+        for user in graph.dependents.get(h, ()):
+            count = run.pending.get(user)
+            if count is not None:
+                count -= 1
+                run.pending[user] = count
+                if count == 0:
+                    newly_ready.append(user)
+        # Reversed, so that the first dependent (in jugfile order) is popped first.
+        run.ready.extend(reversed(newly_ready))
+        self._release_memory(run, h)
+
+    def _release_memory(self, run: _Run, h: str) -> None:
+        graph = run.graph
+        for d in graph.deps[h]:
+            run.users[d] -= 1
+            if run.users[d] <= 0 or self.options.aggressive_unload:
+                for t in graph.objects(d):
+                    t.unload()
+        if run.users[h] <= 0 or self.options.aggressive_unload:
+            for t in graph.objects(h):
+                t.unload()
+
+    def _account(self, h: str, name: str, counter: Counter[str] | None) -> None:
+        if h not in self._accounted:
+            self._accounted.add(h)
+            if counter is not None:
+                counter[name] += 1
+
+    def _explain(self, run: _Run, undone: int) -> None:
+        problems = self.result.problems
+        if run.waiting:
+            waited = self.options.wait_cycle_time * self.options.nr_wait_cycles
+            problems.append(
+                f"gave up after waiting {waited:g}s for {len(run.waiting)} task(s) locked by "
+                "other workers (see --wait-cycle-time and --nr-wait-cycles)"
+            )
+        if run.failed_elsewhere:
+            problems.append(
+                f"{len(run.failed_elsewhere)} task(s) are marked as failed in the store; "
+                "remove the failure marks to retry them"
+            )
+        if run.failed_here and not self.options.keep_going:
+            problems.append("stopped after a task failed (--keep-going continues with others)")
+        accounted_for = len(run.waiting) + len(run.failed_elsewhere) + len(run.failed_here)
+        blocked = undone - accounted_for
+        if blocked > 0 and (run.failed_here or run.failed_elsewhere) and not self._stopped:
+            problems.append(f"{blocked} task(s) depend on failed tasks and could not run")
+        elif blocked > 0 and not self._stopped and not run.waiting:
+            problems.append(f"{blocked} task(s) could not run")
+
+    def _lease_lost(self, task: Task) -> None:
+        self._progress.clear()
+        log.warning(
+            "lost the lock of %s (%s): its lease expired or another worker reclaimed it; "
+            "the task may run twice (is --lease too short for this machine's load?)",
+            task.name,
+            task.hash().decode("ascii")[:12],
+        )
+
+    def _format_error(self, exc: BaseException) -> str:
+        """The traceback, starting at the task's own code unless in debug mode."""
+        tb = exc.__traceback__
+        if not self.options.debug:
+            start = tb
+            while start is not None and start.tb_frame.f_code.co_filename.startswith(
+                self._jug_dirs
+            ):
+                start = start.tb_next
+            if start is not None:
+                tb = start
+        return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+
+    def _post_mortem(self, exc: BaseException) -> None:
+        import pdb
+
+        pdb.post_mortem(exc.__traceback__)
+
+
+def reload_jugfile(jugfile: str, argv: Sequence[str] = ()) -> tuple[list[Task], bool]:
+    """Load *jugfile* again; return its tasks and whether it loaded completely."""
+    from jug.runtime import load_jugfile
+
+    _, complete = load_jugfile(jugfile, list(argv))
+    return list(alltasks), complete
+
+
+def execute_jugfile(
+    jugfile: str = "jugfile.py",
+    jugdir: str | Store | None = None,
+    *,
+    argv: Sequence[str] = (),
+    **options: Any,
+) -> ExecutionResult:
+    """Load *jugfile* with its store and run its tasks (see :func:`jug.jug.execute`)."""
+    from jug.runtime import _set_jug_running, default_jugdir, set_jugdir
+
+    if not os.path.exists(jugfile) and os.path.exists(jugfile + ".py"):
+        jugfile = jugfile + ".py"
+    opts = ExecuteOptions(**options)
+    store = set_jugdir(jugdir if jugdir is not None else default_jugdir(jugfile))
+    _set_jug_running(True)
+    tasks, complete = reload_jugfile(jugfile, argv)
+    executor = Executor(store, opts, reload=lambda: reload_jugfile(jugfile, argv))
+    return executor.run(tasks, complete)

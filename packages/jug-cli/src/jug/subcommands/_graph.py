@@ -1,0 +1,119 @@
+"""The dependency graph of a jugfile's tasks, keyed by hash.
+
+Building it costs one pass over the tasks and their first-level dependencies, so that
+scheduling and status counting stay linear in the number of tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatchcase
+
+from jug.task import Task, Tasklet
+
+__all__ = ["TaskGraph", "base_tasks", "name_matches"]
+
+
+def base_tasks(dep: Task | Tasklet) -> list[Task]:
+    """The Tasks whose results *dep* needs (a Tasklet needs its base's, and its index's)."""
+    if isinstance(dep, Task):
+        return [dep]
+    out: list[Task] = []
+    for d in dep.dependencies():
+        out.extend(base_tasks(d))
+    return out
+
+
+def _key(t: Task) -> str:
+    return t.hash().decode("ascii")
+
+
+def name_matches(name: str, pattern: str) -> bool:
+    """Whether task *name* (``module.function``) matches *pattern*.
+
+    A pattern matches the full name, or its end after a dot (``function`` matches
+    ``jugfile.function``); ``*``, ``?`` and ``[...]`` are wildcards.
+    """
+    short = name.rsplit(".", 1)[-1]
+    if any(ch in pattern for ch in "*?["):
+        return fnmatchcase(name, pattern) or fnmatchcase(short, pattern)
+    return name == pattern or name.endswith("." + pattern)
+
+
+class TaskGraph:
+    """Tasks by hash, in dependency order, with their dependencies and dependents.
+
+    Several Task objects with the same hash (the same call made twice) are one node.
+
+    Parameters
+    ----------
+    tasks : iterable of Task
+        Typically ``jug.task.alltasks``; dependencies missing from it are added.
+
+    Attributes
+    ----------
+    order : list of str
+        Hashes, every task after its dependencies (and otherwise in the given order).
+    task : dict
+        Hash → the first Task object seen with that hash.
+    deps : dict
+        Hash → hashes of the tasks whose results it needs.
+    dependents : dict
+        Hash → hashes of the tasks that need its result.
+    """
+
+    __slots__ = ("order", "task", "copies", "deps", "dependents")
+
+    def __init__(self, tasks: Iterable[Task]) -> None:
+        self.order: list[str] = []
+        self.task: dict[str, Task] = {}
+        self.copies: dict[str, list[Task]] = {}
+        self.deps: dict[str, tuple[str, ...]] = {}
+        self.dependents: dict[str, list[str]] = {}
+        for t in tasks:
+            self._add(t)
+
+    def _add(self, root: Task) -> None:
+        # Iterative depth-first walk: dependencies missing from the input are added first.
+        stack: list[tuple[Task, bool]] = [(root, False)]
+        while stack:
+            t, expanded = stack.pop()
+            h = _key(t)
+            if expanded:
+                deps = tuple(
+                    dict.fromkeys(_key(b) for d in t.dependencies() for b in base_tasks(d))
+                )
+                self.deps[h] = deps
+                for d in deps:
+                    self.dependents.setdefault(d, []).append(h)
+                self.order.append(h)
+                continue
+            known = self.task.get(h)
+            if known is not None:
+                if known is not t and not any(c is t for c in self.copies.get(h, ())):
+                    self.copies.setdefault(h, []).append(t)
+                continue
+            self.task[h] = t
+            stack.append((t, True))
+            for dep in t.dependencies():
+                stack.extend((b, False) for b in base_tasks(dep))
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def objects(self, h: str) -> list[Task]:
+        """Every Task object with hash *h*."""
+        return [self.task[h], *self.copies.get(h, ())]
+
+    def select(self, patterns: Sequence[str]) -> set[str]:
+        """Hashes of the tasks whose name matches one of *patterns*, plus their dependencies."""
+        chosen = [
+            h for h in self.order if any(name_matches(self.task[h].name, p) for p in patterns)
+        ]
+        selected: set[str] = set()
+        while chosen:
+            h = chosen.pop()
+            if h not in selected:
+                selected.add(h)
+                chosen.extend(self.deps[h])
+        return selected

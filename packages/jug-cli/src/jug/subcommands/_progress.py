@@ -1,0 +1,75 @@
+"""A one-line progress display for terminals (``jug execute`` on a TTY)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+from typing import TextIO
+
+
+class Progress:
+    """Shows ``done/total`` and the current task on one self-overwriting line.
+
+    :meth:`update` only records the state; a background thread redraws the line at most
+    every *interval* seconds, so that short tasks cost nothing and long ones still show.
+    Disabled (every method a no-op) unless *enabled*, which defaults to whether *stream*
+    is a terminal.
+    """
+
+    def __init__(
+        self, stream: TextIO | None = None, enabled: bool | None = None, interval: float = 0.1
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        if enabled is None:
+            isatty = getattr(self.stream, "isatty", None)
+            enabled = bool(isatty and isatty())
+        self.enabled = enabled
+        self.interval = interval
+        self._text = ""
+        self._shown = ""
+        self._mutex = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def update(self, done: int, total: int, current: str = "") -> None:
+        """Record the state to display: *done* of *total* tasks, *current* activity."""
+        if not self.enabled:
+            return
+        self._text = f"jug: {done}/{total} tasks done" + (f" | {current}" if current else "")
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="jug-progress", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._draw()
+
+    def _draw(self) -> None:
+        with self._mutex:
+            text = self._text
+            if not text or text == self._shown:
+                return
+            columns = shutil.get_terminal_size().columns
+            self.stream.write("\r" + text[: max(columns - 1, 10)] + "\x1b[K")
+            self.stream.flush()
+            self._shown = text
+
+    def clear(self) -> None:
+        """Erase the line (before printing something else); it is redrawn on the next update."""
+        if not self.enabled:
+            return
+        with self._mutex:
+            if self._shown:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+                self._shown = ""
+
+    def close(self) -> None:
+        """Stop redrawing and erase the line."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.clear()
+        self._text = ""

@@ -1,0 +1,155 @@
+"""Finding subcommands: the ``jug.subcommands`` entry points and the user-commands file.
+
+Listing names (and their one-line descriptions) never imports a subcommand's module: the
+description is read from the module's source with :mod:`ast`. Only the subcommand that
+runs is imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import sys
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jug.errors import BackendImportError, JugError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+    from . import SubCommand
+
+GROUP = "jug.subcommands"
+
+# Which distribution to suggest when a well-known subcommand cannot be imported.
+_INSTALL_HINTS = {"shell": "jug-shell (and IPython)"}
+
+# Subcommands registered by instantiating a SubCommand (the user-commands file).
+_registered: dict[str, SubCommand] = {}
+_user_file_loaded = False
+
+
+class UnknownSubcommandError(JugError):
+    """The command line names a subcommand that is not installed."""
+
+
+def register(command: SubCommand) -> None:
+    """Register *command* under its name (called by ``SubCommand.__init__``)."""
+    _registered.setdefault(command.name, command)
+
+
+@cache
+def _entry_points() -> dict[str, EntryPoint]:
+    """Subcommands registered as entry points, by name, first registration winning."""
+    # Imported here: importlib.metadata costs ~15 ms that `jug --version` need not pay.
+    from importlib.metadata import entry_points
+
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=GROUP):
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def user_commands_file() -> Path:
+    """``$XDG_CONFIG_HOME/jug/jug_user_commands.py`` (``~/.config/jug/...`` by default)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "jug" / "jug_user_commands.py"
+
+
+def load_user_commands() -> None:
+    """Execute the user-commands file once, if it exists (its errors are reported, not fatal)."""
+    global _user_file_loaded
+    if _user_file_loaded:
+        return
+    _user_file_loaded = True
+    path = user_commands_file()
+    if not path.is_file():
+        return
+    namespace = {"__name__": "jug_user_commands", "__file__": str(path)}
+    try:
+        exec(compile(path.read_bytes(), str(path), "exec"), namespace)
+    except Exception as exc:
+        print(f"jug: warning: ignoring {path}: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+def subcommand_names() -> list[str]:
+    """Names of all available subcommands (without importing any of them)."""
+    load_user_commands()
+    return sorted(set(_entry_points()) | set(_registered))
+
+
+def describe(name: str) -> str:
+    """The one-line description of subcommand *name*, without importing it if possible."""
+    ep = _entry_points().get(name)
+    if ep is None:
+        command = _registered.get(name)
+        return command.description() if command is not None else ""
+    return _description_from_source(ep.value)
+
+
+def _description_from_source(target: str) -> str:
+    """Read the ``help`` attribute or docstring of ``module:Class`` from the source."""
+    module, _, attr = target.partition(":")
+    try:
+        spec = importlib.util.find_spec(module)
+        origin = spec.origin if spec is not None else None
+        if not origin or not origin.endswith(".py"):
+            return ""
+        tree = ast.parse(Path(origin).read_bytes())
+    except (ImportError, OSError, SyntaxError, ValueError):
+        return ""
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == attr.strip():
+            for stmt in node.body:
+                if (
+                    isinstance(stmt, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == "help" for t in stmt.targets)
+                    and isinstance(stmt.value, ast.Constant)
+                    and isinstance(stmt.value.value, str)
+                ):
+                    return stmt.value.value
+            doc = ast.get_docstring(node) or ""
+            return doc.strip().splitlines()[0].strip() if doc.strip() else ""
+    return ""
+
+
+def get_subcommand(name: str) -> SubCommand:
+    """Import and return the subcommand *name*.
+
+    Raises
+    ------
+    UnknownSubcommandError
+        If no subcommand of that name exists.
+    BackendImportError
+        If it is registered but cannot be imported (names what to install).
+    """
+    from . import SubCommand
+
+    ep = _entry_points().get(name)
+    if ep is None:
+        load_user_commands()
+        command = _registered.get(name)
+        if command is None:
+            raise UnknownSubcommandError(
+                f"unknown subcommand {name!r}; available subcommands: "
+                f"{', '.join(subcommand_names())} (see `jug --help`)"
+            )
+        return command
+    try:
+        obj = ep.load()
+    except ImportError as exc:
+        dist = getattr(ep, "dist", None)
+        who = dist.name if dist is not None else ep.value
+        hint = _INSTALL_HINTS.get(name, who)
+        raise BackendImportError(
+            f"the jug subcommand {name!r} (from {who}) cannot be imported: {exc}; install {hint}"
+        ) from exc
+    command = obj() if isinstance(obj, type) else obj
+    if not isinstance(command, SubCommand):
+        raise JugError(f"the entry point for jug subcommand {name!r} is not a SubCommand")
+    if not command.name:
+        command.name = name
+    return command

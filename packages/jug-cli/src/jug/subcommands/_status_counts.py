@@ -1,0 +1,113 @@
+"""Counting tasks by state, per task name: the Python API behind ``jug status``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import astuple, dataclass
+
+from jug.store import Store
+from jug.task import Task, alltasks
+
+from ._graph import TaskGraph
+
+__all__ = ["STATES", "TaskCounts", "status_counts", "total_counts"]
+
+#: Column titles of ``jug status``, in the order of :class:`TaskCounts`' fields.
+STATES = ("Waiting", "Ready", "Finished", "Running", "Failed", "Stale")
+
+
+@dataclass
+class TaskCounts:
+    """How many tasks of one name are in each state.
+
+    Attributes
+    ----------
+    waiting : int
+        Some dependency has no result yet.
+    ready : int
+        Every dependency has its result; nobody runs it.
+    finished : int
+        The result is stored.
+    running : int
+        Locked by a worker whose lease is alive.
+    failed : int
+        Marked as failed (``jug execute --keep-failed``).
+    stale : int
+        Locked by a worker that stopped refreshing its lease (it died, probably); the next
+        ``jug execute`` reclaims it.
+    """
+
+    waiting: int = 0
+    ready: int = 0
+    finished: int = 0
+    running: int = 0
+    failed: int = 0
+    stale: int = 0
+
+    def as_tuple(self) -> tuple[int, ...]:
+        """The counts in the order of :data:`STATES`."""
+        return astuple(self)
+
+    @property
+    def total(self) -> int:
+        """Number of tasks counted."""
+        return sum(astuple(self))
+
+
+def status_counts(
+    tasks: Iterable[Task] | None = None, store: Store | None = None, now: float | None = None
+) -> dict[str, TaskCounts]:
+    """Count *tasks* by state and name, with two bulk store queries.
+
+    Parameters
+    ----------
+    tasks : iterable of Task, optional
+        Default: the tasks of the jugfile loaded last (``jug.task.alltasks``).
+    store : Store, optional
+        Default: ``Task.store``.
+    now : float, optional
+        The time against which leases are judged (default: now).
+
+    Returns
+    -------
+    counts : dict
+        Task name → :class:`TaskCounts`, sorted by name. Tasks with the same hash count
+        once.
+    """
+    graph = TaskGraph(alltasks if tasks is None else tasks)
+    store = Task.store if store is None else store
+    done = store.can_load_many(graph.order)
+    infos = store.lock_infos()
+    now = time.time() if now is None else now
+    counts: dict[str, TaskCounts] = {}
+    for h in graph.order:
+        name = graph.task[h].name
+        c = counts.get(name)
+        if c is None:
+            c = counts[name] = TaskCounts()
+        info = infos.get(h)
+        if h in done:
+            c.finished += 1
+        elif info is not None:
+            state = info.state(now)
+            if state == "failed":
+                c.failed += 1
+            elif state == "stale":
+                c.stale += 1
+            else:
+                c.running += 1
+        elif all(d in done for d in graph.deps[h]):
+            c.ready += 1
+        else:
+            c.waiting += 1
+    return dict(sorted(counts.items()))
+
+
+def total_counts(counts: dict[str, TaskCounts]) -> TaskCounts:
+    """The sum of *counts* over all names."""
+    total = TaskCounts()
+    for c in counts.values():
+        for name, value in vars(c).items():
+            setattr(total, name, getattr(total, name) + value)
+    return total

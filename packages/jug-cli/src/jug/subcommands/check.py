@@ -1,0 +1,81 @@
+"""``jug check`` and ``jug sleep-until``: is everything done, and waiting until it is."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from jug.store import Store
+from jug.task import Task
+
+from . import SubCommand
+from ._graph import TaskGraph
+from ._loading import current_tasks, reload_jugfile, stopped_at_barrier
+
+__all__ = ["CheckCommand", "SleepUntilCommand", "all_done"]
+
+
+def all_done(tasks: list[Task], store: Store) -> bool:
+    """Whether every task in *tasks* (and every dependency) has a stored result."""
+    graph = TaskGraph(tasks)
+    return len(store.can_load_many(graph.order)) == len(graph.order)
+
+
+class CheckCommand(SubCommand):
+    """Exit with 0 if all tasks are finished, 1 otherwise (runs nothing)"""
+
+    name = "check"
+
+    def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
+        if stopped_at_barrier(jugspace):
+            return 1
+        return 0 if all_done(current_tasks(), store) else 1
+
+
+class SleepUntilCommand(SubCommand):
+    """Wait until all tasks are finished, then exit (non-zero if a task is marked failed)"""
+
+    name = "sleep-until"
+
+    def parse(self, parser: Any) -> None:
+        parser.add_argument(
+            "--poll-interval",
+            type=float,
+            metavar="SECONDS",
+            help="how often to check (default: 12)",
+        )
+
+    def parse_defaults(self) -> dict[str, Any]:
+        return {"poll_interval": 12.0}
+
+    def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
+        tasks = current_tasks()
+        complete = not stopped_at_barrier(jugspace)
+        while True:
+            graph = TaskGraph(tasks)
+            done = store.can_load_many(graph.order)
+            if len(done) == len(graph.order):
+                if complete:
+                    return 0
+                # Everything before the barrier is done: read on past it.
+                tasks, complete = reload_jugfile(options.jugfile, options.argv)
+                if not complete and {t.hash().decode() for t in tasks} <= set(graph.order):
+                    print(
+                        "jug: the jugfile stops at a barrier() although every task before "
+                        "it is finished",
+                        file=sys.stderr,
+                    )
+                    return 1
+                continue
+            infos = store.lock_infos()
+            failed = [h for h in graph.order if h not in done and h in infos and infos[h].failed]
+            if failed:
+                names = sorted({graph.task[h].name for h in failed})
+                print(
+                    f"jug: {len(failed)} task(s) are marked as failed ({', '.join(names)}); "
+                    "they will not finish without intervention",
+                    file=sys.stderr,
+                )
+                return 1
+            time.sleep(options.poll_interval)

@@ -1,0 +1,121 @@
+"""``jug execute``: run the jugfile's tasks (a thin layer over :class:`Executor`)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from jug.errors import JugError
+from jug.store import DEFAULT_LEASE
+
+from . import SubCommand
+from ._executor import ExecuteOptions, Executor, reload_jugfile
+from ._loading import current_tasks, stopped_at_barrier
+
+__all__ = ["ExecuteCommand", "Terminated"]
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated`, so that the held lock is released on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        # Further SIGTERMs must not interrupt the clean-up this one starts.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class ExecuteCommand(SubCommand):
+    """Execute the tasks of the jugfile (start several to run them in parallel)"""
+
+    name = "execute"
+
+    def parse(self, parser: Any) -> None:
+        parser.add_argument(
+            "--wait-cycle-time",
+            type=float,
+            metavar="SECONDS",
+            help="longest pause between checks on tasks other workers hold (default: 12)",
+        )
+        parser.add_argument(
+            "--nr-wait-cycles",
+            type=int,
+            metavar="N",
+            help="give up after N wait cycles without progress (default: 150)",
+        )
+        parser.add_argument(
+            "--keep-going",
+            action=argparse.BooleanOptionalAction,
+            help="continue with other tasks after a task fails",
+        )
+        parser.add_argument(
+            "--keep-failed",
+            action=argparse.BooleanOptionalAction,
+            help="mark failed tasks as failed in the store (with their traceback) so that "
+            "no worker retries them, instead of releasing their locks",
+        )
+        parser.add_argument(
+            "--target",
+            action="append",
+            metavar="NAME",
+            help="run only tasks named NAME (module.function, or just function; wildcards "
+            "allowed) and what they depend on; may be repeated",
+        )
+        parser.add_argument(
+            "--lease",
+            type=float,
+            metavar="SECONDS",
+            help="lease of this worker's locks: a lock not refreshed for this long is taken "
+            f"over by other workers (default: {DEFAULT_LEASE:g})",
+        )
+
+    def parse_defaults(self) -> dict[str, Any]:
+        return {
+            "wait_cycle_time": 12.0,
+            "nr_wait_cycles": 150,
+            "keep_going": False,
+            "keep_failed": False,
+            "target": [],
+            "lease": DEFAULT_LEASE,
+        }
+
+    def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
+        try:
+            opts = ExecuteOptions.from_options(options)
+        except ValueError as exc:
+            raise JugError(str(exc)) from None
+        if options.verbose in ("info", "debug"):
+            opts.progress = False  # log lines and a progress line do not mix
+        executor = Executor(
+            store, opts, reload=lambda: reload_jugfile(options.jugfile, options.argv)
+        )
+        try:
+            with _sigterm_raises():
+                result = executor.run(current_tasks(), not stopped_at_barrier(jugspace))
+        except Terminated:
+            print(
+                "jug: terminated by SIGTERM (the running task's lock was released)", file=sys.stderr
+            )
+            return 128 + signal.SIGTERM
+        print(result.summary(short=options.short))
+        for problem in result.problems:
+            print(f"jug: {problem}", file=sys.stderr)
+        return result.exit_code
