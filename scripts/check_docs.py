@@ -9,7 +9,8 @@ Checks README.md, docs/**/*.md and packages/*/README.md:
 
   ``# jugfile: NAME.py``
       written to a scratch directory (one per page, shared by the page's blocks in
-      order), then ``jug execute NAME.py`` and ``jug status NAME.py`` must both exit 0;
+      order), then ``jug execute NAME.py``, ``jug status NAME.py`` and ``jug check NAME.py``
+      must all exit 0 (so every task really finished);
   ``# file: NAME``
       written to the scratch directory before later blocks run (a helper module or data);
   ``# after: NAME.py``
@@ -169,7 +170,8 @@ def run_examples(path: Path, verbose: bool) -> tuple[int, list[str]]:
             if kind == "file":
                 continue
             if kind == "jugfile":
-                steps = [[_jug(), "execute", name], [_jug(), "status", name]]
+                # check: every task finished (barriers included), not just "no error".
+                steps = [[_jug(), cmd, name] for cmd in ("execute", "status", "check")]
             else:
                 script = work / f"_after_{block.line}.py"
                 script.write_text(block.text)
