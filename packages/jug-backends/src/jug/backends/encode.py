@@ -106,6 +106,46 @@ class _CompressingWriter(io.RawIOBase):
         self._out.write(self._z.flush())
 
 
+# Non-contiguous arrays are written in pieces of about this many bytes.
+_CHUNK = 16 << 20
+
+
+def _write_npy(out: Any, arr: Any) -> None:
+    """Write *arr* in ``.npy`` format through ``out.write`` only.
+
+    ``numpy.lib.format.write_array`` hands real files to ``ndarray.tofile``, whose errors
+    carry no ``errno`` (a full disk reads "N requested and M written"), and copies whole
+    contiguous arrays when given other streams. Here contiguous data goes to ``write`` as a
+    view of the array's own memory, so errors are ordinary ``OSError``s and nothing is copied.
+    """
+    import numpy as np
+    from numpy.lib import format as npy_format
+
+    header = npy_format.header_data_from_array_1_0(arr)
+    try:
+        npy_format.write_array_header_1_0(out, header)
+    except ValueError:  # header too long for format 1.0
+        try:
+            npy_format.write_array_header_2_0(out, header)
+        except ValueError:  # needs format 3.0 (non-latin-1 field names): numpy's writer
+            npy_format.write_array(out, arr, allow_pickle=False)
+            return
+    if arr.flags.c_contiguous or arr.flags.f_contiguous:
+        # header_data_from_array_1_0 declared Fortran order exactly for the second case.
+        flat = (arr if arr.flags.c_contiguous else arr.T).reshape(-1).view(np.uint8)
+        data = memoryview(flat)
+        for start in range(0, data.nbytes, 1 << 30):
+            out.write(data[start : start + (1 << 30)])
+        return
+    for chunk in np.nditer(
+        arr,
+        flags=["external_loop", "buffered", "zerosize_ok"],
+        buffersize=max(_CHUNK // max(arr.itemsize, 1), 1),
+        order="C",
+    ):
+        out.write(chunk.tobytes("C"))
+
+
 def write_result(obj: Any, out: IO[bytes], compress_numpy: bool = False) -> None:
     """Write the stored form of *obj* to the binary stream *out*.
 
@@ -121,16 +161,12 @@ def write_result(obj: Any, out: IO[bytes], compress_numpy: bool = False) -> None
     if obj is None:
         return
     if not compress_numpy and is_plain_array(obj):
-        from numpy.lib import format as npy_format
-
-        npy_format.write_array(out, obj, allow_pickle=False)
+        _write_npy(out, obj)
         return
     writer = _CompressingWriter(out)
     if is_plain_array(obj):
-        from numpy.lib import format as npy_format
-
         writer.write(_TAG_NUMPY)
-        npy_format.write_array(writer, obj, allow_pickle=False)
+        _write_npy(writer, obj)
     else:
         writer.write(_TAG_PICKLE)
         pickle.dump(obj, writer, protocol=PICKLE_PROTOCOL)

@@ -1,0 +1,447 @@
+"""File-store specifics: atomic writes, multi-process locking, stale-lock reclaim, errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import zlib
+
+import numpy as np
+import pytest
+
+from jug.backends.base import StoreError
+from jug.backends.file_store import file_store
+from jug.errors import CorruptResultError, JugError
+from jug.store import LockInfo
+
+
+def k(name: str) -> str:
+    return hashlib.sha1(name.encode()).hexdigest()
+
+
+def result_path(store: file_store, key: str) -> str:
+    return os.path.join(store.jugdir, key[:2], key[2:])
+
+
+def all_files(root) -> list[str]:
+    return sorted(
+        os.path.relpath(os.path.join(d, f), root) for d, _, files in os.walk(root) for f in files
+    )
+
+
+# -- layout and atomic writes -----------------------------------------------------------
+
+
+def test_layout(fstore):
+    fstore.dump(1, k("a"))
+    assert fstore.getlock(k("b")).get()
+    assert all_files(fstore.jugdir) == sorted(
+        [os.path.join(k("a")[:2], k("a")[2:]), os.path.join("locks", k("b") + ".lock")]
+    )
+
+
+def test_reading_creates_nothing(tmp_path):
+    store = file_store(tmp_path / "absent.jugdata")
+    assert list(store.list()) == []
+    assert store.can_load_many([k("a")]) == set()
+    assert store.listlocks() == [] and store.lock_infos() == {}
+    assert not store.getlock(k("a")).is_locked()
+    assert not (tmp_path / "absent.jugdata").exists()
+
+
+def test_atomic_against_concurrent_reader(fstore, python_spawn):
+    """A reader hammering load() while a writer rewrites the value never sees a partial one."""
+    writer = python_spawn(
+        """
+        import sys
+        import numpy as np
+        from jug.backends.file_store import file_store
+        s = file_store(sys.argv[1])
+        for i in range(1, 121):
+            if i % 2:
+                s.dump(np.full(300_000, i), sys.argv[2])      # raw .npy, 2.4 MB
+            else:
+                s.dump({"i": i, "payload": [i] * 200_000}, sys.argv[2])  # zlib pickle
+        """,
+        fstore.jugdir,
+        k("hot"),
+    )
+    seen = set()
+    while writer.poll() is None or not seen:
+        try:
+            value = fstore.load(k("hot"))
+        except KeyError:
+            continue  # not written yet
+        if isinstance(value, np.ndarray):
+            assert value.shape == (300_000,)
+            first = int(value[0])
+            assert (value == first).all()
+            seen.add(first)
+        else:
+            assert value["payload"] == [value["i"]] * 200_000
+            seen.add(value["i"])
+    assert writer.returncode == 0, writer.stderr.read()
+    assert len(seen) > 1  # we really read while it was writing
+    assert fstore.load(k("hot"))["i"] == 120
+    assert [f for f in all_files(fstore.jugdir) if os.path.basename(f).startswith(".")] == []
+
+
+def test_failed_dump_leaves_previous_value(fstore):
+    fstore.dump("old", k("a"))
+    with pytest.raises(Exception):  # noqa: B017 - whatever pickle raises
+        fstore.dump({"f": lambda: 0}, k("a"))
+    assert fstore.load(k("a")) == "old"
+    assert all_files(fstore.jugdir) == [os.path.join(k("a")[:2], k("a")[2:])]
+
+
+def test_write_error_is_clear_and_leaves_nothing(fstore, python_run):
+    """A write that fails half-way (file size limit: EFBIG) raises StoreError, cleans up."""
+    fstore.dump("old", k("a"))
+    proc = python_run(
+        """
+        import resource, signal, sys
+        import numpy as np
+        from jug.backends.file_store import file_store
+        from jug.backends.base import StoreError
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+        s = file_store(sys.argv[1])
+        for obj in (np.random.rand(100_000), list(range(10**6))):
+            try:
+                s.dump(obj, sys.argv[2])
+            except StoreError as exc:
+                print(type(exc).__name__, exc.errno, exc)
+        """,
+        fstore.jugdir,
+        k("a"),
+    )
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert line.startswith("StoreError 27 cannot write result " + k("a"))
+    assert fstore.load(k("a")) == "old"
+    assert all_files(fstore.jugdir) == [os.path.join(k("a")[:2], k("a")[2:])]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_permission_denied(fstore):
+    fstore.dump(1, k("a"))
+    os.chmod(os.path.join(fstore.jugdir, k("a")[:2]), 0o500)
+    try:
+        with pytest.raises(StoreError, match="permission denied"):
+            fstore.dump(2, k("a"))
+    finally:
+        os.chmod(os.path.join(fstore.jugdir, k("a")[:2]), 0o700)
+    assert fstore.load(k("a")) == 1
+
+
+def test_jugdir_is_a_file(tmp_path):
+    path = tmp_path / "oops.jugdata"
+    path.write_text("not a directory")
+    with pytest.raises(StoreError, match="exists and is not a directory") as info:
+        file_store(path)
+    assert isinstance(info.value, JugError) and isinstance(info.value, OSError)
+    assert path.read_text() == "not a directory"
+
+
+def test_file_in_place_of_shard_dir(fstore):
+    os.makedirs(fstore.jugdir)
+    with open(os.path.join(fstore.jugdir, k("a")[:2]), "w") as f:
+        f.write("x")
+    with pytest.raises(StoreError, match="a file is in the way"):
+        fstore.dump(1, k("a"))
+
+
+def test_invalid_keys(fstore):
+    for bad in ("", "ab", "../etc", "ab/cd", "ab.cd", ".abc"):
+        with pytest.raises(ValueError):
+            fstore.dump(1, bad)
+
+
+def test_temp_files_are_not_results(fstore):
+    fstore.dump(1, k("a"))
+    shard = os.path.join(fstore.jugdir, k("b")[:2])
+    os.makedirs(shard, exist_ok=True)
+    crashed = os.path.join(shard, f".{k('b')[2:]}.deadbeef.tmp")
+    with open(crashed, "wb") as f:
+        f.write(b"x\x01partial")
+    assert list(fstore.list()) == [k("a")]
+    assert not fstore.can_load(k("b"))
+    assert fstore.can_load_many([k("a"), k("b")]) == {k("a")}
+    # cleanup() deletes temp files only once they are old (a live writer keeps them fresh).
+    fstore.cleanup([k("a")])
+    assert os.path.exists(crashed)
+    os.utime(crashed, (time.time() - 7200, time.time() - 7200))
+    fstore.cleanup([k("a")])
+    assert not os.path.exists(crashed)
+    assert fstore.load(k("a")) == 1
+
+
+def test_list_ignores_foreign_directories(fstore):
+    fstore.dump(1, k("a"))
+    for extra in ("tempfiles", "packs", "locks"):
+        os.makedirs(os.path.join(fstore.jugdir, extra), exist_ok=True)
+        with open(os.path.join(fstore.jugdir, extra, "junk"), "w") as f:
+            f.write("x")
+    assert list(fstore.list()) == [k("a")]
+
+
+# -- corrupt results ----------------------------------------------------------------------
+
+
+CORRUPTIONS = {
+    "truncated_zlib": lambda data: data[: len(data) // 2],
+    "garbage": lambda data: b"\x00garbage\xff" * 10,
+    "trailing_bytes": lambda data: data + b"extra",
+    "unknown_tag": lambda data: zlib.compress(b"Qwhatever"),
+    "bad_pickle": lambda data: zlib.compress(b"P\x80\x05\x95"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(CORRUPTIONS))
+def test_corrupt_result(fstore, how):
+    fstore.dump({"x": list(range(100))}, k("a"))
+    path = result_path(fstore, k("a"))
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(path, "wb") as f:
+        f.write(CORRUPTIONS[how](data))
+    with pytest.raises(CorruptResultError) as info:
+        fstore.load(k("a"))
+    assert info.value.key == k("a")
+    assert k("a") in str(info.value)
+
+
+def test_truncated_npy(fstore):
+    fstore.dump(np.arange(1000), k("a"))
+    path = result_path(fstore, k("a"))
+    with open(path, "r+b") as f:
+        f.truncate(500)
+    with pytest.raises(CorruptResultError, match=k("a")):
+        fstore.load(k("a"))
+
+
+def test_missing_class_is_not_corruption(fstore, tmp_path, python_run):
+    """An ImportError while unpickling is the user's problem, not a damaged file."""
+    (tmp_path / "gone_module.py").write_text("class Thing:\n    pass\n")
+    python_run(
+        """
+        import sys
+        sys.path.insert(0, sys.argv[3])
+        import gone_module
+        from jug.backends.file_store import file_store
+        file_store(sys.argv[1]).dump(gone_module.Thing(), sys.argv[2])
+        """,
+        fstore.jugdir,
+        k("a"),
+        str(tmp_path),
+    )
+    with pytest.raises(ModuleNotFoundError):
+        fstore.load(k("a"))
+
+
+# -- locks across processes -----------------------------------------------------------------
+
+CONTENDER = """
+import os, sys, time, json
+from jug.backends.file_store import file_store
+jugdir, go, keys = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+store = file_store(jugdir)
+store.lease = float(sys.argv[4])
+while not os.path.exists(go):
+    time.sleep(0.001)
+won = [key for key in keys if store.getlock(key).get()]
+print(json.dumps(won))
+"""
+
+
+def race(python_spawn, tmp_path, jugdir, keys, nprocs, lease=600.0):
+    """Start *nprocs* processes that all try to take every key; return their winnings.
+
+    Half go through the keys forwards and half backwards, so they collide all along.
+    """
+    go = tmp_path / "go"
+    procs = [
+        python_spawn(CONTENDER, jugdir, str(go), ",".join(keys[:: 1 if i % 2 else -1]), str(lease))
+        for i in range(nprocs)
+    ]
+    time.sleep(0.5)  # let them all import and wait on the start line
+    go.write_text("go")
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out))
+    return results
+
+
+def test_lock_contention_between_processes(fstore, python_spawn, tmp_path):
+    keys = [k(f"task{i}") for i in range(200)]
+    results = race(python_spawn, tmp_path, fstore.jugdir, keys, nprocs=4)
+    winners: dict[str, int] = {}
+    for i, won in enumerate(results):
+        for key in won:
+            assert key not in winners, f"{key} taken by processes {winners[key]} and {i}"
+            winners[key] = i
+    assert set(winners) == set(keys)
+    assert sorted(fstore.listlocks()) == sorted(keys)
+
+
+def make_stale(store: file_store, key: str, age: float = 60.0) -> None:
+    """Leave a lock whose holder stopped refreshing *age* seconds ago."""
+    lock = store.getlock(key)
+    assert lock.get()
+    then = time.time() - age
+    os.utime(lock.fullname, (then, then))
+    info = LockInfo.from_dict(json.loads(open(lock.fullname).read()))
+    with open(lock.fullname, "w") as f:
+        info.heartbeat = info.started = then
+        info.lease = 10.0
+        json.dump(info.to_dict(), f)
+    os.utime(lock.fullname, (then, then))
+
+
+def test_concurrent_reclaim_has_one_winner(fstore, python_spawn, tmp_path):
+    keys = [k(f"stale{i}") for i in range(40)]
+    for key in keys:
+        make_stale(fstore, key)
+    assert all(info.state() == "stale" for info in fstore.lock_infos().values())
+    results = race(python_spawn, tmp_path, fstore.jugdir, keys, nprocs=5)
+    counts = {key: sum(key in won for won in results) for key in keys}
+    assert counts == dict.fromkeys(keys, 1)
+    infos = fstore.lock_infos()
+    assert sorted(infos) == sorted(keys)
+    assert all(info.state() == "running" for info in infos.values())
+    leftovers = os.listdir(os.path.join(fstore.jugdir, "locks"))
+    assert sorted(leftovers) == sorted(key + ".lock" for key in keys)
+
+
+def test_reclaim_does_not_steal_a_fresh_lock(fstore):
+    """The ABA case: a reclaimer that looked at a stale lock which someone else has already
+    replaced with a fresh one must put the fresh lock back and fail."""
+    make_stale(fstore, k("t"))
+    late = fstore.getlock(k("t"))
+    stale_view = late.info()
+    assert stale_view is not None and stale_view.state() == "stale"
+    winner = fstore.getlock(k("t"))
+    assert winner.get()  # reclaims the stale lock
+    # `late` now acts on what it saw before: it moves the (fresh) lock aside, notices, and
+    # restores it.
+    assert late._reclaim(LockInfo.new(fstore.lease)) is False
+    assert winner.refresh() is True
+    assert fstore.lock_infos()[k("t")].token == winner.info().token
+    assert os.listdir(os.path.join(fstore.jugdir, "locks")) == [k("t") + ".lock"]
+
+
+def test_killed_holder_is_reclaimed_after_lease(fstore, python_run):
+    python_run(
+        """
+        import os, sys
+        from jug.backends.file_store import file_store
+        s = file_store(sys.argv[1])
+        s.lease = 0.5
+        assert s.getlock(sys.argv[2]).get()
+        os._exit(9)  # die holding the lock, like SIGKILL
+        """,
+        fstore.jugdir,
+        k("t"),
+        check=False,
+    )
+    assert fstore.lock_infos()[k("t")].lease == 0.5
+    assert not fstore.getlock(k("t")).get()
+    time.sleep(0.7)
+    assert fstore.lock_infos()[k("t")].state() == "stale"
+    assert fstore.getlock(k("t")).get()
+
+
+def test_refresh_moves_heartbeat(fstore):
+    lock = fstore.getlock(k("t"))
+    assert lock.get()
+    first = lock.info().heartbeat
+    time.sleep(0.05)
+    assert lock.refresh()
+    assert lock.info().heartbeat > first
+    assert lock.info().started == pytest.approx(first)
+
+
+def test_lock_record_is_json(fstore):
+    fstore.lease = 42.0
+    lock = fstore.getlock(k("t"))
+    assert lock.get()
+    with open(lock.fullname) as f:
+        record = json.load(f)
+    assert record["lease"] == 42.0
+    assert record["pid"] == os.getpid()
+    assert set(record) >= {"token", "host", "pid", "started", "heartbeat", "lease", "failed"}
+
+
+def test_failed_mark_uses_the_original_convention(fstore):
+    lock = fstore.getlock(k("t"))
+    assert lock.get()
+    assert lock.fail("boom")
+    assert os.stat(lock.fullname).st_mtime == 1.0
+    assert json.load(open(lock.fullname))["error"] == "boom"
+
+
+def test_lock_infos_lists_running_stale_failed(fstore):
+    fstore.lease = 600
+    assert fstore.getlock(k("run")).get()
+    make_stale(fstore, k("stale"))
+    failing = fstore.getlock(k("fail"))
+    assert failing.get() and failing.fail("err")
+    states = {key: info.state() for key, info in fstore.lock_infos().items()}
+    assert states == {k("run"): "running", k("stale"): "stale", k("fail"): "failed"}
+
+
+def test_remove_locks_removes_leftover_tombstones(fstore):
+    assert fstore.getlock(k("a")).get()
+    tomb = os.path.join(fstore.jugdir, "locks", f".{k('b')}.abcd.reclaim")
+    open(tomb, "w").close()
+    assert fstore.listlocks() == [k("a")]
+    assert fstore.remove_locks() == 1
+    assert os.listdir(os.path.join(fstore.jugdir, "locks")) == []
+
+
+def test_metadata(fstore):
+    class T:
+        def __init__(self, h):
+            self.h = h
+
+        def hash(self):
+            return self.h.encode()
+
+    fstore.dump(1, k("a"))
+    meta = fstore.metadata(T(k("a")))
+    assert meta["computed"] is True and isinstance(meta["completed"], str)
+    assert fstore.metadata(T(k("b"))) == {"computed": False}
+
+
+def test_remove_store(fstore):
+    fstore.dump(1, k("a"))
+    file_store.remove_store(fstore.jugdir)
+    assert not os.path.exists(fstore.jugdir)
+    fstore.dump(2, k("a"))  # a store whose directory vanished recreates it
+    assert fstore.load(k("a")) == 2
+
+
+def test_numpy_not_imported_for_plain_objects(fstore, python_run):
+    proc = python_run(
+        """
+        import sys
+        from jug.backends.file_store import file_store
+        s = file_store(sys.argv[1])
+        s.dump({"a": [1, 2.5, "x"]}, sys.argv[2])
+        s.dump(None, sys.argv[3])
+        assert s.load(sys.argv[2]) == {"a": [1, 2.5, "x"]}
+        assert s.load(sys.argv[3]) is None
+        l = s.getlock(sys.argv[2]); l.get(); l.refresh(); l.fail("e"); s.lock_infos()
+        print("numpy" in sys.modules)
+        """,
+        fstore.jugdir,
+        k("a"),
+        k("b"),
+    )
+    assert proc.stdout.strip() == "False"
+    assert "numpy" not in proc.stderr
