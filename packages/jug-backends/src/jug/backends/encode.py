@@ -137,12 +137,13 @@ def _write_npy(out: Any, arr: Any) -> None:
         for start in range(0, data.nbytes, 1 << 30):
             out.write(data[start : start + (1 << 30)])
         return
-    for chunk in np.nditer(
+    chunks: Any = np.nditer(
         arr,
         flags=["external_loop", "buffered", "zerosize_ok"],
         buffersize=max(_CHUNK // max(arr.itemsize, 1), 1),
         order="C",
-    ):
+    )
+    for chunk in chunks:
         out.write(chunk.tobytes("C"))
 
 
