@@ -19,7 +19,7 @@ help:
 	@echo "make demo          run the primes example with 4 workers on the file store"
 	@echo "make test          run the test suite (includes the split-install test)"
 	@echo "make lint          ruff check + format check"
-	@echo "make type          mypy over the jug namespace"
+	@echo "make type          mypy over the whole jug namespace (all distributions)"
 	@echo "make build         wheels and sdists of all six distributions into dist/"
 	@echo "make check-wheels  build, then check namespace ownership across the wheels"
 	@echo "make test-split    install distributions separately from wheels and test them"
@@ -63,8 +63,14 @@ format: sync
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
+# `mypy -p jug` would stop at jug-core's regular package and never see the other
+# distributions' portions; checking every src/jug tree with explicit package bases covers
+# the whole namespace, and cross-distribution imports resolve through MYPYPATH.
+SRC_ROOTS := $(wildcard packages/*/src)
+empty :=
+space := $(empty) $(empty)
 type: sync
-	$(RUN) mypy -p jug
+	MYPYPATH=$(subst $(space),:,$(SRC_ROOTS)) $(RUN) mypy --explicit-package-bases $(addsuffix /jug,$(SRC_ROOTS))
 
 build: sync
 	rm -rf dist
