@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -227,6 +228,9 @@ def _convert(raw: Any, default: Any, where: str) -> Any:
     if not isinstance(raw, str) or default is None or isinstance(default, str):
         return raw
     text = raw.strip()
+    if isinstance(default, list):
+        # Lists (e.g. `target = f, g`) are separated by commas or whitespace.
+        return [item for item in re.split(r"[,\s]+", text) if item]
     if isinstance(default, bool):
         if text.lower() in _TRUE:
             return True
