@@ -74,6 +74,9 @@ _STALE_TEMP_AGE = 3600.0
 _REAPPEAR_WAIT = 0.05
 # Modification time of a failed mark (the original jug's convention).
 _FAILED_MTIME = 1.0
+# A key names the file SHARD/REST with SHARD = key[:2]: neither part may be hidden (temporary
+# files are) or leave its directory.
+_VALID_KEY = re.compile(r"[^./\\\0][^/\\\0][^./\\\0][^/\\\0]*")
 _ORIGINAL_LOCK = re.compile(rb"PID\s+(\d+)\s+on\s+HOSTNAME\s+(\S+)")
 
 _REASONS = {
@@ -141,15 +144,7 @@ class file_store(base_store):
 
     def _key(self, key: str | bytes) -> str:
         key = as_key(key)
-        if (
-            len(key) < 3
-            or key[0] == "."
-            or key[2] == "."
-            or "/" in key
-            or "\0" in key
-            or (os.altsep is not None and os.altsep in key)
-            or os.sep in key
-        ):
+        if _VALID_KEY.fullmatch(key) is None:
             raise ValueError(f"invalid store key {key!r} (expected a task hash)")
         return key
 
@@ -251,19 +246,17 @@ class file_store(base_store):
 
     def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
         """Return the subset of *keys* that have a result: one directory listing per shard."""
-        by_shard: dict[str, builtins.list[str]] = {}
-        for key in keys:
-            key = self._key(key)
-            by_shard.setdefault(key[:2], []).append(key)
+        wanted = {k.decode("ascii") if isinstance(k, bytes) else k for k in keys}
         present: set[str] = set()
-        for shard, wanted in by_shard.items():
+        for shard in {k[:2] for k in wanted}:
+            if _VALID_KEY.fullmatch(shard + "x") is None:
+                continue  # not a key that can name a result (too short, or a path)
             try:
                 with os.scandir(os.path.join(self.jugdir, shard)) as it:
-                    names = {e.name for e in it}
+                    present.update(shard + e.name for e in it if e.name[0] != ".")
             except (FileNotFoundError, NotADirectoryError):
                 continue
-            present.update(k for k in wanted if k[2:] in names)
-        return present
+        return wanted & present
 
     def remove(self, key: str | bytes) -> bool:
         try:
@@ -396,6 +389,11 @@ def _unlink_quietly(path: str) -> bool:
     return True
 
 
+def _record(info: LockInfo) -> bytes:
+    """The JSON bytes of a lock file (``vars`` instead of the slower, deep-copying asdict)."""
+    return json.dumps(vars(info)).encode()
+
+
 def _read_lock(path: str, default_lease: float) -> LockInfo | None:
     """The record of the lock file *path*, with ``heartbeat`` made current; ``None`` if absent.
 
@@ -460,7 +458,7 @@ class file_lock(base_lock):
         except OSError as exc:
             raise _store_error(exc, f"create lock for {self.key}") from exc
         try:
-            os.write(fd, json.dumps(info.to_dict()).encode())
+            os.write(fd, _record(info))
             # The modification time is the heartbeat: set it from our clock, like refresh().
             os.utime(fd, (info.heartbeat, info.heartbeat))
         except OSError as exc:
@@ -565,7 +563,7 @@ class file_lock(base_lock):
         tmp = os.path.join(self.store._lockdir, f".{self.key}.{info.token}.fail")
         try:
             with open(tmp, "w") as out:
-                json.dump(info.to_dict(), out)
+                out.write(_record(info).decode())
             # This mtime is the original jug's failed mark: it then reports ours as failed too.
             os.utime(tmp, (_FAILED_MTIME, _FAILED_MTIME))
             os.replace(tmp, self.fullname)
