@@ -283,3 +283,75 @@ def test_jugdir_option(project, parse_summary, jugdir):
     assert parse_summary(done.stdout)["Total"] == [10, 0]
     assert not (project.path / "jugfile.jugdata").exists()
     assert (project.path / "other.store").exists() == (jugdir == "other.store")
+
+
+def test_pdb_opens_the_debugger_in_the_failing_task(project):
+    project.write(
+        "jugfile.py",
+        """
+        from jug import TaskGenerator
+
+        @TaskGenerator
+        def f(x):
+            secret = x * 7
+            raise ValueError(x)
+
+        f(6)
+        """,
+    )
+    done = project.jug("execute", "--pdb", input="p secret\nq\n")
+    assert done.returncode == 1
+    assert "(Pdb) 42" in done.stdout
+    assert "ValueError: 6" in done.stderr
+
+
+def test_debug_mode_catches_tasks_that_modify_their_arguments(project):
+    project.write(
+        "jugfile.py",
+        """
+        from jug import TaskGenerator
+
+        @TaskGenerator
+        def make():
+            return [1, 2]
+
+        @TaskGenerator
+        def sneaky(xs):
+            xs.append(3)
+            return len(xs)
+
+        sneaky(make())
+        """,
+    )
+    assert project.jug("execute").returncode == 0
+    project.write("jugfile.py", (project.path / "jugfile.py").read_text() + "sneaky([0])\n")
+    done = project.jug("execute", "--debug")
+    assert done.returncode == 1
+    assert "modified its arguments" in done.stderr
+
+
+def test_verbose_logs_each_task(project):
+    project.write("jugfile.py", PIPELINE)
+    done = project.jug("execute", "--verbose")
+    assert done.returncode == 0
+    assert done.stderr.count("jug: executing jugfile.double") == 5
+    quiet = project.jug("execute", "--verbose", "quiet")
+    assert quiet.stderr == ""
+
+
+def test_target_matching_nothing_is_an_error(project):
+    project.write("jugfile.py", PIPELINE)
+    done = project.jug("execute", "--target", "nosuchtask")
+    assert done.returncode == 1
+    assert "no task matches --target nosuchtask" in done.stderr
+
+
+def test_target_past_a_barrier(project, parse_summary, parse_status):
+    project.write("jugfile.py", BARRIER)
+    done = project.jug("execute", "--target", "plus")
+    assert done.returncode == 0, done.stderr
+    summary = parse_summary(done.stdout)
+    # The squares before the barrier all run; after it only the plus tasks.
+    assert summary["jugfile.square"] == [4, 0]
+    assert summary["jugfile.plus"] == [3, 0]
+    assert parse_status(project.jug("status").stdout)["jugfile.square"] == [0, 2, 4, 0, 0, 0]

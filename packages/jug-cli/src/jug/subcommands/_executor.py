@@ -77,7 +77,7 @@ class ExecuteOptions:
         Drop results from memory as soon as each task is done.
     target : sequence of str
         Run only tasks whose name matches one of these (see ``name_matches``), and their
-        dependencies.
+        dependencies. Tasks before an unmet :func:`jug.barrier` all run regardless.
     debug : bool
         Run tasks in debug mode and show complete tracebacks.
     pdb : bool
@@ -291,7 +291,7 @@ class Executor:
         try:
             task_list = list(tasks)
             while True:
-                all_done = self._run_graph(TaskGraph(task_list))
+                all_done = self._run_graph(TaskGraph(task_list), complete)
                 if complete or self._stopped:
                     break
                 if not all_done:
@@ -319,15 +319,19 @@ class Executor:
             self.on_end()
         return self.result
 
-    def _run_graph(self, graph: TaskGraph) -> bool:
-        """Run one graph as far as possible; return whether all its tasks got results."""
+    def _run_graph(self, graph: TaskGraph, complete: bool = True) -> bool:
+        """Run one graph as far as possible; return whether all its tasks got results.
+
+        ``--target`` applies only to a completely loaded jugfile: before an unmet barrier
+        every task runs, since what comes after it cannot be known without them.
+        """
         opts = self.options
         order = graph.order
-        if opts.target:
+        if opts.target and complete:
             chosen = graph.select(opts.target)
             order = [h for h in order if h in chosen]
             if not chosen:
-                log.warning("no task matches --target %s", " ".join(opts.target))
+                self.result.problems.append(f"no task matches --target {' '.join(opts.target)}")
         done = self.store.can_load_many(order)
         for h in order:
             loadable = h in done

@@ -77,7 +77,8 @@ class ExecuteCommand(SubCommand):
             action="append",
             metavar="NAME",
             help="run only tasks named NAME (module.function, or just function; wildcards "
-            "allowed) and what they depend on; may be repeated",
+            "allowed) and what they depend on; may be repeated (tasks before an unmet "
+            "barrier() all run)",
         )
         parser.add_argument(
             "--lease",
