@@ -97,6 +97,8 @@ def test_bad_file_is_a_clear_error(tmp_path):
         dict_store(path)
     with pytest.raises(StoreError, match="is a directory"):
         dict_store(tmp_path)
+    with pytest.raises(StoreError, match="directory does not exist"):
+        dict_store(tmp_path / "no" / "such" / "dir.pickle")
 
 
 def test_save_without_file(tmp_path):
@@ -108,10 +110,12 @@ def test_save_without_file(tmp_path):
     assert dict_store(tmp_path / "explicit.pickle").load("abc") == 1
 
 
-def test_from_jugdir():
+def test_from_jugdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.mkdir("sub")
     assert from_jugdir("dict_store").backend is None
     assert from_jugdir("dict").backend is None
-    assert from_jugdir("dict_store:some/file.pkl").backend == "some/file.pkl"
+    assert from_jugdir("dict_store:sub/file.pkl").backend == "sub/file.pkl"
     assert from_jugdir("dict:x.pkl").backend == "x.pkl"
     with pytest.raises(StoreError):
         from_jugdir("dict_store:")

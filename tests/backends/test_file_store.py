@@ -395,6 +395,17 @@ def test_lock_infos_lists_running_stale_failed(fstore):
     assert states == {k("run"): "running", k("stale"): "stale", k("fail"): "failed"}
 
 
+def test_cleanup_removes_old_tombstones(fstore):
+    assert fstore.getlock(k("a")).get()
+    locks = os.path.join(fstore.jugdir, "locks")
+    old, young = (os.path.join(locks, f".{k(n)}.abcd.reclaim") for n in ("old", "young"))
+    for path in (old, young):
+        open(path, "w").close()
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert fstore.cleanup([k("a")]) == 0
+    assert sorted(os.listdir(locks)) == sorted([k("a") + ".lock", os.path.basename(young)])
+
+
 def test_remove_locks_removes_leftover_tombstones(fstore):
     assert fstore.getlock(k("a")).get()
     tomb = os.path.join(fstore.jugdir, "locks", f".{k('b')}.abcd.reclaim")

@@ -74,6 +74,11 @@ class dict_store(base_store):
                 raise StoreError(f"dict_store file {self.backend!r} is a directory")
             if os.path.exists(self.backend):
                 self._read(self.backend)
+            elif not os.path.isdir(os.path.dirname(os.path.abspath(self.backend))):
+                # Fail now rather than when saving at exit, after all the work is done.
+                raise StoreError(
+                    f"cannot use dict_store file {self.backend!r}: its directory does not exist"
+                )
             # A weak reference, so that the hook does not keep a discarded store alive.
             ref = weakref.ref(self)
             self._atexit = lambda: _save_if_alive(ref)

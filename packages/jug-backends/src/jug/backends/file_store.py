@@ -299,8 +299,8 @@ class file_store(base_store):
     def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
         """Remove results (and locks, unless *keeplocks*) whose keys are not in *active*.
 
-        Also deletes temporary files left by crashed writers. Returns the number of results
-        and locks removed.
+        Also deletes temporary files (and lock tombstones) left by crashed processes, once
+        they are an hour old. Returns the number of results and locks removed.
         """
         keep = {as_key(k) for k in active}
         removed = 0
@@ -324,6 +324,16 @@ class file_store(base_store):
             for key in self.listlocks():
                 if key not in keep and _unlink_quietly(self._lockname(key)):
                     removed += 1
+        # Tombstones and temporary lock files of a reclaimer or a failing worker that died
+        # half-way are hidden files in the locks directory.
+        try:
+            with os.scandir(self._lockdir) as it:
+                hidden = [e for e in it if e.name.startswith(".")]
+        except (FileNotFoundError, NotADirectoryError):
+            hidden = []
+        for entry in hidden:
+            if _older_than(entry, now - _STALE_TEMP_AGE):
+                _unlink_quietly(entry.path)
         return removed
 
     @staticmethod
