@@ -96,6 +96,8 @@ bump: $(UV_DEP)
 	@test -n "$(V)" || (echo "usage: make bump V=x.y.z" >&2; exit 2)
 	$(PYTHON) scripts/bump_version.py $(V)
 	$(UV) lock
+	@# Versions are read from _version.py at build time: reinstall so metadata follows.
+	$(UV) sync --all-packages --frozen --quiet $(foreach p,$(notdir $(wildcard packages/*)),--reinstall-package $(p))
 
 clean:
 	rm -rf dist .venv .tools .pytest_cache .mypy_cache .ruff_cache bench/results bench/.venv-orig
