@@ -5,6 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
+import shutil
+import subprocess
+import sys
+import textwrap
 import time
 import zlib
 
@@ -125,16 +130,105 @@ def test_write_error_is_clear_and_leaves_nothing(fstore, python_run):
     assert all_files(fstore.jugdir) == [os.path.join(k("a")[:2], k("a")[2:])]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
-def test_permission_denied(fstore):
-    fstore.dump(1, k("a"))
-    os.chmod(os.path.join(fstore.jugdir, k("a")[:2]), 0o500)
+DISK_FULL_WORKER = """
+import os, sys
+import numpy as np
+from jug.backends.file_store import file_store
+from jug.backends.base import StoreError
+s = file_store(sys.argv[1])
+s.dump("small", sys.argv[2])
+for obj in (np.random.rand(200_000), list(range(300_000))):
     try:
-        with pytest.raises(StoreError, match="permission denied"):
-            fstore.dump(2, k("a"))
+        s.dump(obj, sys.argv[2])
+    except StoreError as exc:
+        print(exc.errno, exc)
+print(repr(s.load(sys.argv[2])))
+print(sorted(os.listdir(os.path.join(sys.argv[1], sys.argv[2][:2]))))
+"""
+
+
+def test_disk_full(tmp_path):
+    """On a really full file system (a 256 KiB tmpfs in a private mount namespace)."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare to mount a small tmpfs")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    script = tmp_path / "worker.py"
+    script.write_text(DISK_FULL_WORKER)
+    jugdir = mnt / "full.jugdata"
+    shell = (
+        f"mount -t tmpfs -o size=256k tmpfs {shlex.quote(str(mnt))} || exit 77; "
+        f"exec {shlex.quote(sys.executable)} {shlex.quote(str(script))} "
+        f"{shlex.quote(str(jugdir))} {k('a')}"
+    )
+    proc = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", shell],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if proc.returncode == 77 or "unshare failed" in proc.stderr:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 4, proc.stdout
+    for line in lines[:2]:
+        assert line.startswith(f"28 cannot write result {k('a')}"), line
+        assert "disk full" in line
+    assert lines[2] == "'small'"  # the previous value survived
+    assert lines[3] == repr([k("a")[2:]])  # and no temporary file is left
+
+
+def _drop_root_file_powers():
+    """In a child about to exec: give up root's power to ignore file permissions."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_CAPBSET_DROP = 24
+    for cap in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def test_permission_denied(fstore):
+    """A worker without write access gets one clear line, and the store is unchanged."""
+    fstore.dump(1, k("a"))
+    shard = os.path.join(fstore.jugdir, k("a")[:2])
+    code = textwrap.dedent(
+        """
+        import sys
+        from jug.backends.file_store import file_store
+        from jug.backends.base import StoreError
+        s = file_store(sys.argv[1])
+        for action in (lambda: s.dump(2, sys.argv[2]), lambda: s.getlock(sys.argv[3]).get()):
+            try:
+                action()
+            except StoreError as exc:
+                print(exc)
+        """
+    )
+    os.chmod(shard, 0o500)
+    os.chmod(fstore.jugdir, 0o500)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, fstore.jugdir, k("a"), k("b")],
+            capture_output=True,
+            text=True,
+            preexec_fn=_drop_root_file_powers if os.geteuid() == 0 else None,
+            timeout=60,
+        )
+    except subprocess.SubprocessError as exc:  # the machine forbids dropping capabilities
+        pytest.skip(f"cannot run a worker without root's file powers: {exc}")
     finally:
-        os.chmod(os.path.join(fstore.jugdir, k("a")[:2]), 0o700)
+        os.chmod(fstore.jugdir, 0o700)
+        os.chmod(shard, 0o700)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 2, proc.stdout
+    assert all("permission denied" in line for line in lines), lines
+    assert lines[0].startswith(f"cannot write result {k('a')}")
     assert fstore.load(k("a")) == 1
+    assert all_files(fstore.jugdir) == [os.path.join(k("a")[:2], k("a")[2:])]
 
 
 def test_jugdir_is_a_file(tmp_path):

@@ -89,10 +89,10 @@ _REASONS = {
 }
 
 
-def _store_error(exc: OSError, what: str) -> StoreError:
+def _store_error(exc: OSError, what: str, show_file: bool = True) -> StoreError:
     """A one-line :class:`StoreError` for *exc*, which happened while doing *what*."""
     reason = _REASONS.get(exc.errno or 0, exc.strerror or str(exc))
-    where = f" ({exc.filename})" if exc.filename else ""
+    where = f" ({exc.filename})" if exc.filename and show_file else ""
     err = StoreError(f"cannot {what}: {reason}{where}")
     err.errno = exc.errno
     return err
@@ -165,7 +165,7 @@ class file_store(base_store):
                 f"cannot create {path!r} in jugdir {self.jugdir!r}: a file is in the way"
             ) from exc
         except OSError as exc:
-            raise _store_error(exc, f"create directory {path!r}") from exc
+            raise _store_error(exc, f"create directory {path!r}", show_file=False) from exc
         self._made_dirs.add(path)
 
     def create(self) -> None:
@@ -201,7 +201,7 @@ class file_store(base_store):
             self._makedir(shard)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except OSError as exc:
-            raise _store_error(exc, f"write result {key} in {self.jugdir!r}") from exc
+            raise _store_error(exc, f"write result {key} in {shard!r}", show_file=False) from exc
         try:
             with os.fdopen(fd, "wb") as out:
                 write_result(obj, out, self.compress_numpy)
@@ -214,7 +214,9 @@ class file_store(base_store):
             except OSError:
                 pass
             if isinstance(exc, OSError) and not isinstance(exc, StoreError):
-                raise _store_error(exc, f"write result {key} in {self.jugdir!r}") from exc
+                raise _store_error(
+                    exc, f"write result {key} in {shard!r}", show_file=False
+                ) from exc
             raise
 
     def load(self, key: str | bytes) -> Any:
