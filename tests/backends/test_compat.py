@@ -238,3 +238,26 @@ def test_we_read_what_the_original_writes_now(tmp_path, python_run):
         check_equal(name, obj, store.load(k(name)))
     assert store.getlock(k("failed")).is_failed()
     assert store.lock_infos()[k("failed")].state() == "failed"
+
+
+@needs_original
+def test_original_dict_store_reads_our_file(tmp_path, python_run):
+    from jug.backends.dict_store import dict_store
+
+    path = tmp_path / "r.pickle"
+    ours = dict_store(path)
+    ours.dump({"a": np.arange(3)}, k("a"))
+    ours.close()
+    proc = python_run(
+        """
+        import sys
+        from jug.backends.dict_store import dict_store
+        s = dict_store(sys.argv[1])
+        v = s.load(sys.argv[2])
+        print(v["a"].tolist(), s.can_load(sys.argv[2]))
+        """,
+        str(path),
+        k("a"),
+        python=ORIGINAL,
+    )
+    assert proc.stdout.strip() == "[0, 1, 2] True"

@@ -87,3 +87,12 @@ def test_selecting_file_store_imports_no_other_backend(tmp_path, python_run):
     mods, flags = proc.stdout.splitlines()[:2]
     assert "jug.backends.dict_store" not in mods and "jug.backends.file_store" in mods
     assert flags == "False False"
+
+
+def test_select_compat(tmp_path):
+    from jug.backends.select import select
+
+    store = select(str(tmp_path / "s.jugdata"))
+    assert isinstance(store, file_store)
+    assert select(store) is store
+    assert isinstance(select("dict_store"), dict_store)
