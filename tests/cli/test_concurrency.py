@@ -79,7 +79,7 @@ def _started(project, pid):
 def test_killed_worker_lock_is_reclaimed_after_its_lease(project, wait, parse_status):
     project.write("jugfile.py", SLOW)
     (project.path / "hold").touch()
-    first = project.spawn("execute", "--lease", "1")
+    first = project.spawn("execute", "--lease", "2")
     wait(lambda: _started(project, first.pid), what="the first worker to start the task")
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
@@ -91,7 +91,7 @@ def test_killed_worker_lock_is_reclaimed_after_its_lease(project, wait, parse_st
     )
     (project.path / "hold").unlink()
     # ...and the next worker reclaims it without any `jug cleanup`.
-    second = project.jug("execute", "--lease", "1", "--wait-cycle-time", "0.2", timeout=60)
+    second = project.jug("execute", "--lease", "2", "--wait-cycle-time", "0.2", timeout=60)
     assert second.returncode == 0, second.stderr
     assert len(list(project.path.glob("started-*"))) == 2  # it ran the task again
     assert parse_status(project.jug("status").stdout)["jugfile.slow"] == [0, 0, 1, 0, 0, 0]
@@ -100,11 +100,11 @@ def test_killed_worker_lock_is_reclaimed_after_its_lease(project, wait, parse_st
 def test_running_task_keeps_its_lease_beyond_the_lease_length(project, wait, parse_status):
     project.write("jugfile.py", SLOW)
     (project.path / "hold").touch()
-    first = project.spawn("execute", "--lease", "0.6")
+    first = project.spawn("execute", "--lease", "1")
     wait(lambda: _started(project, first.pid), what="the first worker to start the task")
-    second = project.spawn("execute", "--lease", "0.6", "--wait-cycle-time", "0.1")
+    second = project.spawn("execute", "--lease", "1", "--wait-cycle-time", "0.1")
     # Several lease lengths pass while the task runs: the heartbeat keeps it running.
-    time.sleep(2.5)
+    time.sleep(3.5)
     assert parse_status(project.jug("status").stdout)["jugfile.slow"] == [0, 0, 0, 1, 0, 0]
     (project.path / "hold").unlink()
     assert first.wait(timeout=30) == 0
