@@ -435,7 +435,7 @@ def test_killed_holder_is_reclaimed_after_lease(fstore, python_run):
         import os, sys
         from jug.backends.file_store import file_store
         s = file_store(sys.argv[1])
-        s.lease = 0.5
+        s.lease = 1.5
         assert s.getlock(sys.argv[2]).get()
         os._exit(9)  # die holding the lock, like SIGKILL
         """,
@@ -443,9 +443,9 @@ def test_killed_holder_is_reclaimed_after_lease(fstore, python_run):
         k("t"),
         check=False,
     )
-    assert fstore.lock_infos()[k("t")].lease == 0.5
+    assert fstore.lock_infos()[k("t")].lease == 1.5
     assert not fstore.getlock(k("t")).get()
-    time.sleep(0.7)
+    time.sleep(1.8)
     assert fstore.lock_infos()[k("t")].state() == "stale"
     assert fstore.getlock(k("t")).get()
 
