@@ -103,38 +103,69 @@ class LockInfo:
 
 
 class Lock(ABC):
-    """A per-task lease, as returned by :meth:`Store.getlock`."""
+    """One task's lease in a store, as returned by :meth:`Store.getlock`.
+
+    The object is cheap to create and does not touch the store until a method is called;
+    it remembers whether *it* took the lock, which is what makes ``release``, ``fail`` and
+    ``refresh`` owner-checked.
+    """
 
     @abstractmethod
     def get(self) -> bool:
-        """Atomically take the lock; reclaim it if it is stale. Returns whether it was taken."""
+        """Try to take the lock, atomically.
+
+        If a stale lock (heartbeat older than its lease, and not failed) is present, it is
+        reclaimed: of several processes doing so at once, exactly one succeeds.
+
+        Returns
+        -------
+        locked : bool
+            Whether this object now holds the lock.
+        """
 
     @abstractmethod
     def release(self) -> None:
-        """Release the lock, but only if this object holds it."""
+        """Release the lock if this object holds it; otherwise do nothing."""
 
     @abstractmethod
     def is_locked(self) -> bool:
-        """Whether a lock (live, stale or failed) exists. Only :meth:`get` is race-free."""
+        """Whether a lock (running, stale or failed) exists for the key.
+
+        The answer may be outdated by the time it is returned; only :meth:`get` is
+        race-free. It exists as a cheap check before the atomic one.
+        """
 
     @abstractmethod
     def fail(self, error: str = "") -> bool:
-        """Mark the task as failed, recording *error*; only the holder may. Returns success."""
+        """Turn the held lock into a failed mark recording *error*, the host and the time.
+
+        Returns
+        -------
+        failed : bool
+            ``False`` (and nothing changes) if this object does not hold the lock.
+        """
 
     @abstractmethod
     def is_failed(self) -> bool:
-        """Whether the task is marked as failed."""
+        """Whether the key carries a failed mark (the answer may be outdated at once)."""
 
     @abstractmethod
     def force_release(self) -> None:
-        """Remove the lock whoever holds it (for ``jug cleanup`` and ``invalidate``)."""
+        """Remove the lock or failed mark, whoever holds it (``jug cleanup``, ``invalidate``)."""
 
     def refresh(self) -> bool:
-        """Renew the heartbeat. Returns ``False`` if this object no longer holds the lock."""
+        """Renew the heartbeat of the held lock.
+
+        Returns
+        -------
+        held : bool
+            ``False`` if this object no longer holds the lock (it was reclaimed after its
+            lease expired, or forcibly released): the caller should stop its task.
+        """
         return True
 
     def info(self) -> LockInfo | None:
-        """The record of the current lock, or ``None`` if there is no lock."""
+        """The lock's record (``None`` if there is no lock); ``heartbeat`` is up to date."""
         return None
 
 
@@ -150,11 +181,23 @@ class Store(ABC):
 
     @abstractmethod
     def dump(self, obj: Any, key: str | bytes) -> None:
-        """Store *obj* under *key*, atomically: a reader sees the old value or the new one."""
+        """Store *obj* under *key*, replacing any previous value, atomically.
+
+        A reader never sees a partial value, and an error (e.g. an unpicklable object or a
+        full disk) leaves the previous state untouched.
+        """
 
     @abstractmethod
     def load(self, key: str | bytes) -> Any:
-        """Return the object stored under *key* (``KeyError``-like error if missing)."""
+        """Return the object stored under *key*.
+
+        Raises
+        ------
+        KeyError
+            If nothing is stored under *key*.
+        jug.errors.CorruptResultError
+            If the stored bytes cannot be decoded (the message names the key).
+        """
 
     @abstractmethod
     def can_load(self, key: str | bytes) -> bool:
@@ -162,23 +205,23 @@ class Store(ABC):
 
     @abstractmethod
     def remove(self, key: str | bytes) -> bool:
-        """Remove the result under *key*. Returns whether there was one."""
+        """Remove the result stored under *key*; return whether there was one."""
 
     @abstractmethod
     def list(self) -> Iterator[str]:
-        """Iterate over the keys of all stored results."""
+        """Iterate over the keys (as ``str``) of all stored results."""
 
     @abstractmethod
     def getlock(self, key: str | bytes) -> Lock:
-        """Return the lock object for *key* (it is not taken until ``get()``)."""
+        """Return the lock object of *key* (not taken until its ``get()``)."""
 
     @abstractmethod
     def listlocks(self) -> builtins.list[str]:
-        """Return the keys of all existing locks (live, stale and failed)."""
+        """Return the keys of all locks, running, stale and failed."""
 
     @abstractmethod
     def remove_locks(self) -> int:
-        """Remove every lock. Returns how many were removed."""
+        """Remove every lock and failed mark; return how many were removed."""
 
     def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
         """Remove every result (and lock, unless *keeplocks*) whose key is not in *active*.

@@ -34,9 +34,7 @@ What jug relies on
 
 from __future__ import annotations
 
-import builtins
-from abc import abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from jug.errors import JugError
@@ -61,129 +59,14 @@ class StoreError(JugError, OSError):
 
 
 class base_lock(Lock):
-    """One task's lease in a store.
-
-    The object is cheap to create and does not touch the store until a method is called;
-    it remembers whether *it* took the lock, which is what makes ``release``, ``fail`` and
-    ``refresh`` owner-checked.
-    """
-
-    @abstractmethod
-    def get(self) -> bool:
-        """Try to take the lock, atomically.
-
-        If a stale lock (heartbeat older than its lease, and not failed) is present, it is
-        reclaimed: of several processes doing so at once, exactly one succeeds.
-
-        Returns
-        -------
-        locked : bool
-            Whether this object now holds the lock.
-        """
-
-    @abstractmethod
-    def release(self) -> None:
-        """Release the lock if this object holds it; otherwise do nothing."""
-
-    @abstractmethod
-    def is_locked(self) -> bool:
-        """Whether a lock (running, stale or failed) exists for the key.
-
-        The answer may be outdated by the time it is returned; only :meth:`get` is
-        race-free. It exists as a cheap check before the atomic one.
-        """
-
-    @abstractmethod
-    def fail(self, error: str = "") -> bool:
-        """Turn the held lock into a failed mark recording *error*, the host and the time.
-
-        Returns
-        -------
-        failed : bool
-            ``False`` (and nothing changes) if this object does not hold the lock.
-        """
-
-    @abstractmethod
-    def is_failed(self) -> bool:
-        """Whether the key carries a failed mark (the answer may be outdated at once)."""
-
-    @abstractmethod
-    def force_release(self) -> None:
-        """Remove the lock or failed mark, whoever holds it (``jug cleanup``, ``invalidate``)."""
-
-    def refresh(self) -> bool:
-        """Renew the heartbeat of the held lock.
-
-        Returns
-        -------
-        held : bool
-            ``False`` if this object no longer holds the lock (it was reclaimed after its
-            lease expired, or forcibly released): the caller should stop its task.
-        """
-        return True
-
-    def info(self) -> LockInfo | None:
-        """The lock's record (``None`` if there is no lock); ``heartbeat`` is up to date."""
-        return None
+    """Base class of a backend's lock: see :class:`jug.store.Lock` for the contract."""
 
 
 class base_store(Store):
-    """A place holding the results and locks of one jug project.
+    """Base class of a backend's store: see :class:`jug.store.Store` for the contract.
 
-    Subclasses implement the abstract methods below; the other methods have correct
-    defaults that a fast backend overrides.
-
-    Attributes
-    ----------
-    lease : float
-        Lease length in seconds given to locks taken from now on (``jug execute --lease``).
+    It adds the optional extras of the original jug's stores, with correct defaults.
     """
-
-    lease: float = DEFAULT_LEASE
-
-    @abstractmethod
-    def dump(self, obj: Any, key: str | bytes) -> None:
-        """Store *obj* under *key*, replacing any previous value, atomically.
-
-        A reader never sees a partial value, and an error (e.g. an unpicklable object or a
-        full disk) leaves the previous state untouched.
-        """
-
-    @abstractmethod
-    def load(self, key: str | bytes) -> Any:
-        """Return the object stored under *key*.
-
-        Raises
-        ------
-        KeyError
-            If nothing is stored under *key*.
-        jug.errors.CorruptResultError
-            If the stored bytes cannot be decoded (the message names the key).
-        """
-
-    @abstractmethod
-    def can_load(self, key: str | bytes) -> bool:
-        """Whether a result is stored under *key*."""
-
-    @abstractmethod
-    def remove(self, key: str | bytes) -> bool:
-        """Remove the result stored under *key*; return whether there was one."""
-
-    @abstractmethod
-    def list(self) -> Iterator[str]:
-        """Iterate over the keys (as ``str``) of all stored results."""
-
-    @abstractmethod
-    def getlock(self, key: str | bytes) -> base_lock:
-        """Return the lock object of *key* (not taken until its ``get()``)."""
-
-    @abstractmethod
-    def listlocks(self) -> builtins.list[str]:
-        """Return the keys of all locks, running, stale and failed."""
-
-    @abstractmethod
-    def remove_locks(self) -> int:
-        """Remove every lock and failed mark; return how many were removed."""
 
     def remove_many(self, keys: Iterable[str | bytes]) -> set[str]:
         """Remove the results of *keys*; return the keys that had one."""
