@@ -1,4 +1,5 @@
-"""The store contract, run against every backend: file store, dict_store, dict_store:FILE."""
+"""The store contract, run against every backend: file store, dict_store, dict_store:FILE,
+the memtest plugin (a third-party backend), and the redis store on Redis 7 and on Valkey."""
 
 from __future__ import annotations
 
@@ -246,7 +247,10 @@ def test_lease_expiry_and_reclaim(store):
     assert first.get()
     assert not store.getlock(k("t")).get()
     time.sleep(1.3)
-    assert store.lock_infos()[k("t")].state() == "stale"
+    # A stale lock is reported as such, or is gone (redis expires it on the server).
+    stale = store.lock_infos().get(k("t"))
+    assert stale is None or stale.state() == "stale"
+    assert stale is not None or not store.getlock(k("t")).is_locked()
     second = store.getlock(k("t"))
     assert second.get()
     assert store.lock_infos()[k("t")].state() == "running"

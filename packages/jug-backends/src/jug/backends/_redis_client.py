@@ -1,0 +1,135 @@
+"""Connecting to a redis server, retrying lost connections, and one-line error messages."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ._redis_url import RedisTarget
+from .base import StoreError
+
+log = logging.getLogger("jug")
+
+T = TypeVar("T")
+
+INSTALL_HINT = "pip install jug-backends[redis] (or pip install jug)"
+# Backoff between reconnection attempts: doubling from the first to the last value.
+_FIRST_DELAY = 0.05
+_MAX_DELAY = 2.0
+# A dropped server is noticed through this socket timeout at worst (large results take a
+# while to transfer, so it is generous); connecting gets a shorter one.
+_SOCKET_TIMEOUT = 120.0
+_CONNECT_TIMEOUT = 10.0
+
+
+def import_redis() -> Any:
+    """The ``redis`` package, or a one-line error saying how to install it."""
+    try:
+        import redis
+    except ImportError as exc:
+        raise StoreError(
+            f"the redis store needs the `redis` Python package: {INSTALL_HINT}"
+        ) from exc
+    return redis
+
+
+def connect(target: RedisTarget) -> Any:
+    """A ``redis.Redis`` client for *target* (no connection is made yet).
+
+    redis-py's own retries are disabled: :func:`retrying` retries with a bounded backoff
+    and then fails with a clear message.
+    """
+    redis = import_redis()
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(
+        **target.kwargs,
+        socket_timeout=_SOCKET_TIMEOUT,
+        socket_connect_timeout=_CONNECT_TIMEOUT,
+        socket_keepalive=True,
+        retry=Retry(NoBackoff(), 0),
+        retry_on_error=[],
+        health_check_interval=30,
+    )
+
+
+def describe(target: RedisTarget, exc: BaseException, what: str) -> StoreError | None:
+    """The one-line :class:`StoreError` for a redis error that is not worth retrying.
+
+    Returns ``None`` for connection errors, which are worth retrying.
+    """
+    from redis import exceptions as rx
+
+    reason = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, rx.AuthenticationError) or (
+        isinstance(exc, rx.ResponseError)
+        and reason.upper().startswith(("NOAUTH", "WRONGPASS", "INVALID USERNAME"))
+    ):
+        return StoreError(
+            f"redis at {target.address} refused the credentials ({reason}): check the password "
+            f"(in the URL, or the JUG_REDIS_PASSWORD environment variable) and the user name"
+        )
+    if isinstance(exc, rx.NoPermissionError):
+        return StoreError(f"redis at {target.address} denied permission to {what}: {reason}")
+    if isinstance(exc, rx.ConnectionError | rx.TimeoutError):
+        return None
+    if isinstance(exc, rx.RedisError):
+        return StoreError(f"redis at {target.address} could not {what}: {reason}")
+    return None
+
+
+def unreachable(target: RedisTarget, exc: BaseException) -> StoreError:
+    """The error for a server that cannot be reached at all."""
+    reason = str(exc).strip().rstrip(".") or type(exc).__name__
+    if ". " in reason:  # redis-py prefixes "Error N connecting to host:port. <reason>"
+        reason = reason.rsplit(". ", 1)[1]
+    return StoreError(
+        f"cannot connect to redis at {target.address}: {reason}. "
+        f"Is a redis server running there? Start one with `{target.start_hint}`"
+    )
+
+
+def retrying(target: RedisTarget, what: str, fn: Callable[[], T]) -> T:
+    """Call *fn*, retrying for up to ``target.retry`` seconds while the server is unreachable.
+
+    Every operation of the store is safe to repeat (results are written in one command,
+    lock changes are idempotent scripts), so a call whose reply was lost is simply sent again.
+
+    Raises
+    ------
+    StoreError
+        With a one-line message: the server stayed unreachable, refused the credentials,
+        or rejected the command.
+    """
+    from redis import exceptions as rx
+
+    deadline: float | None = None
+    delay = _FIRST_DELAY
+    while True:
+        try:
+            return fn()
+        except rx.RedisError as exc:
+            fatal = describe(target, exc, what)
+            if fatal is not None:
+                raise fatal from exc
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + target.retry
+                if target.retry > 0:
+                    log.warning(
+                        "lost the connection to redis at %s (%s); retrying for up to %gs",
+                        target.address,
+                        exc,
+                        target.retry,
+                    )
+            if now >= deadline:
+                raise StoreError(
+                    f"lost the connection to redis at {target.address} while trying to {what} "
+                    f"and could not reconnect within {target.retry:g}s ({exc}); "
+                    f"set ?retry=SECONDS in the jugdir to wait longer"
+                ) from exc
+            time.sleep(min(delay, deadline - now))
+            delay = min(delay * 2, _MAX_DELAY)

@@ -1,0 +1,424 @@
+"""The redis store: results and leases on a redis (or Valkey) server shared by all workers.
+
+For clusters whose nodes share no file system: every ``jug execute`` connects to one
+server. Select it with ``--jugdir`` (forms in :mod:`jug.backends._redis_url`)::
+
+    redis:                                   localhost:6379
+    redis://:PASSWORD@HOST:PORT/DB?prefix=myproject
+    rediss://HOST/0                          TLS
+    unix:///run/redis/redis.sock?db=2
+
+Data layout (the original jug's, so either implementation reads what the other wrote)
+------------------------------------------------------------------------------------
+* ``result:HASH`` — the result, as :func:`jug.backends.encode.encode` bytes (a zlib stream of
+  ``b'P'`` + pickle or ``b'N'`` + ``.npy``; empty for ``None``), base64-encoded;
+* ``lock:HASH`` — the task's lease: a JSON :class:`~jug.store.LockInfo` with a random owner
+  token, set with ``SET NX PX lease`` so that the server deletes it when the lease runs out
+  unless the holder renews it. A failed mark is the record with ``"failed": true`` and no
+  expiry. The original's values, ``L`` (running, never expires) and ``F`` (failed), are
+  understood; an ``L`` gets our lease the first time one of our workers finds it locked.
+
+With ``?prefix=NAME`` every key starts with ``NAME:``, so that several projects share one
+server; listing, ``cleanup`` and ``remove_locks`` see only their own prefix (``SCAN`` with a
+pattern, never ``KEYS``).
+
+Round trips: one per result saved or loaded, one per lock operation (owner-checked server-
+side scripts), one per few thousand keys for existence checks and lock listings, and one
+for :meth:`redis_store.dump_and_release` (save a result and release its lock together).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import builtins
+import json
+import os
+import socket
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from jug.errors import CorruptResultError
+from jug.store import LockInfo, as_key
+
+from . import _redis_scripts as scripts
+from ._redis_client import connect, describe, retrying, unreachable
+from ._redis_url import RedisTarget, parse
+from .base import StoreError, base_lock, base_store
+from .encode import DecodeError, decode, encode
+
+__all__ = ["redis_store", "redis_lock", "from_jugdir"]
+
+# Keys per existence check / lock listing round trip, and SCAN's COUNT hint.
+_BATCH = 5000
+# The original jug's lock values.
+_ORIGINAL_RUNNING = b"L"
+_ORIGINAL_FAILED = b"F"
+
+_GET = scripts.Script(scripts.GET)
+_RELEASE = scripts.Script(scripts.RELEASE)
+_REFRESH = scripts.Script(scripts.REFRESH)
+_FAIL = scripts.Script(scripts.FAIL)
+_EXISTS_MANY = scripts.Script(scripts.EXISTS_MANY)
+_RECORDS = scripts.Script(scripts.RECORDS)
+
+
+def _lease_ms(lease: float) -> int:
+    return max(1, int(lease * 1000 + 0.5))
+
+
+def _record(info: LockInfo) -> bytes:
+    return json.dumps(vars(info), separators=(",", ":")).encode()
+
+
+def _parse_record(value: bytes, pttl: int, default_lease: float, now: float) -> LockInfo:
+    """The :class:`LockInfo` of a lock whose value is *value* and time-to-live *pttl* ms.
+
+    The heartbeat is derived from the time-to-live, which the server counts: clocks of
+    the workers need not agree.
+    """
+    info: LockInfo | None = None
+    if value.startswith(b"{"):
+        try:
+            info = LockInfo.from_dict(json.loads(value))
+        except (ValueError, TypeError):
+            info = None
+    if info is None:  # the original jug's 'L'/'F', or something unknown: a lock all the same
+        info = LockInfo(lease=default_lease, failed=value == _ORIGINAL_FAILED)
+        if info.failed:
+            info.error = "(marked as failed by the original jug)"
+    if not info.failed:
+        info.heartbeat = now if pttl < 0 else now - max(0.0, info.lease - pttl / 1000.0)
+    return info
+
+
+class redis_store(base_store):
+    """Results and locks on a redis server.
+
+    Parameters
+    ----------
+    url : str, optional
+        A redis jugdir (default ``'redis:'``, localhost:6379).
+
+    Attributes
+    ----------
+    jugdir : str
+        The URL.
+    prefix : str
+        The key prefix (``''`` or ``'NAME:'``).
+    lease : float
+        Lease length (seconds) of the locks taken from now on.
+    retry : float
+        Seconds during which a lost connection is retried before operations fail.
+
+    Raises
+    ------
+    jug.backends.base.StoreError
+        If the server cannot be reached, refuses the credentials, or the ``redis`` package
+        is not installed (one-line messages saying what to do).
+    jug.backends._redis_url.RedisURLError
+        If *url* is malformed.
+    """
+
+    def __init__(self, url: str = "redis:") -> None:
+        self.jugdir = url
+        self._target: RedisTarget = parse(url)
+        self.prefix = self._target.prefix
+        self.retry = self._target.retry
+        self.redis = connect(self._target)
+        self._results = (self.prefix + "result:").encode()
+        self._locks = (self.prefix + "lock:").encode()
+        self._check_server()
+
+    def __repr__(self) -> str:
+        return f"redis_store({self._target.address!r}, prefix={self.prefix!r})"
+
+    def _check_server(self) -> None:
+        """Fail now, with a clear message, if the server is unreachable or refuses us."""
+        from redis import exceptions as rx
+
+        try:
+            self.redis.ping()
+        except rx.RedisError as exc:
+            err = describe(self._target, exc, "answer PING")
+            raise (err if err is not None else unreachable(self._target, exc)) from exc
+
+    def _do(self, what: str, fn: Any, *args: Any) -> Any:
+        return retrying(self._target, what, lambda: fn(*args))
+
+    def _rkey(self, key: str | bytes) -> bytes:
+        return self._results + (key if isinstance(key, bytes) else key.encode())
+
+    def _lkey(self, key: str | bytes) -> bytes:
+        return self._locks + (key if isinstance(key, bytes) else key.encode())
+
+    def _scan(self, prefix: bytes) -> Iterator[builtins.list[bytes]]:
+        """Batches of the keys starting with *prefix* (each key once), by ``SCAN``."""
+        seen: set[bytes] = set()
+        cursor: Any = 0
+        pattern = prefix + b"*"
+        while True:
+            cursor, batch = self._do("list keys", self.redis.scan, cursor, pattern, _BATCH)
+            fresh = [k for k in batch if k not in seen]
+            seen.update(fresh)
+            if fresh:
+                yield fresh
+            if int(cursor) == 0:
+                return
+
+    # -- results --------------------------------------------------------------------------
+
+    def _encode(self, obj: Any) -> bytes:
+        return base64.b64encode(encode(obj))
+
+    def dump(self, obj: Any, key: str | bytes) -> None:
+        """Store *obj* under *key* in one ``SET`` (replacing any previous value atomically).
+
+        The object is encoded before anything is sent: an unpicklable object changes nothing.
+        """
+        data = self._encode(obj)
+        self._do(f"save result {as_key(key)}", self.redis.set, self._rkey(key), data)
+
+    def dump_and_release(self, obj: Any, key: str | bytes, lock: Any) -> None:
+        """Store *obj* under *key* and release *lock* (if held) in one round trip.
+
+        The result is written before the lock is released, so no other worker sees the
+        task unlocked and without its result.
+        """
+        if not isinstance(lock, redis_lock) or lock.store is not self or lock._value is None:
+            self.dump(obj, key)
+            if lock is not None:
+                lock.release()
+            return
+        data = self._encode(obj)
+        rkey, lkey, mine = self._rkey(key), lock._lkey, lock._value
+
+        def send() -> None:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.set(rkey, data)
+            _RELEASE.queue(pipe, [lkey], [mine])
+            replies = pipe.execute(raise_on_error=False)
+            for reply in replies:
+                if scripts.is_noscript(reply):
+                    _RELEASE(self.redis, [lkey], [mine])
+                elif isinstance(reply, Exception):
+                    raise reply
+
+        self._do(f"save result {as_key(key)}", send)
+        lock._value = None
+
+    def load(self, key: str | bytes) -> Any:
+        """Return the object stored under *key*.
+
+        Raises
+        ------
+        KeyError
+            If there is no result for *key*.
+        jug.errors.CorruptResultError
+            If the stored value cannot be decoded (the message names the hash).
+        """
+        name = as_key(key)
+        data = self._do(f"load result {name}", self.redis.get, self._rkey(key))
+        if data is None:
+            raise KeyError(name)
+        try:
+            return decode(base64.b64decode(data, validate=True))
+        except (DecodeError, binascii.Error) as exc:
+            where = self._rkey(key).decode()
+            raise CorruptResultError(
+                name, f"redis key {where} at {self._target.address}: {exc}"
+            ) from exc
+
+    def can_load(self, key: str | bytes) -> bool:
+        return bool(self._do("check a result", self.redis.exists, self._rkey(key)))
+
+    def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
+        """The subset of *keys* with a result: one round trip per few thousand keys."""
+        wanted = builtins.list(dict.fromkeys(map(as_key, keys)))
+        present: set[str] = set()
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            flags = self._do(
+                "check results", _EXISTS_MANY, self.redis, [self._rkey(k) for k in batch], []
+            )
+            present.update(k for k, f in zip(batch, flags, strict=True) if f == ord("1"))
+        return present
+
+    def remove(self, key: str | bytes) -> bool:
+        return bool(self._do(f"remove result {as_key(key)}", self.redis.delete, self._rkey(key)))
+
+    def remove_many(self, keys: Iterable[str | bytes]) -> set[str]:
+        wanted = builtins.list(dict.fromkeys(map(as_key, keys)))
+        removed: set[str] = set()
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+
+            def send(batch: builtins.list[str] = batch) -> builtins.list[int]:
+                pipe = self.redis.pipeline(transaction=False)
+                for k in batch:
+                    pipe.delete(self._rkey(k))
+                replies: builtins.list[int] = pipe.execute()
+                return replies
+
+            replies = self._do("remove results", send)
+            removed.update(k for k, n in zip(batch, replies, strict=True) if n)
+        return removed
+
+    def _delete(self, keys: builtins.list[bytes]) -> int:
+        return int(self._do("remove keys", self.redis.delete, *keys)) if keys else 0
+
+    def list(self) -> Iterator[str]:
+        """Iterate over the keys of all results under this store's prefix."""
+        cut = len(self._results)
+        for batch in self._scan(self._results):
+            for name in batch:
+                yield name[cut:].decode()
+
+    def metadata(self, t: Any) -> dict[str, Any]:
+        return {"computed": self.can_load(t.hash())}
+
+    def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
+        """Remove results (and locks, unless *keeplocks*) of this prefix not in *active*."""
+        keep = {as_key(k).encode() for k in active}
+        removed = 0
+        kinds = [self._results] if keeplocks else [self._results, self._locks]
+        for prefix in kinds:
+            cut = len(prefix)
+            for batch in builtins.list(self._scan(prefix)):
+                removed += self._delete([k for k in batch if k[cut:] not in keep])
+        return removed
+
+    @staticmethod
+    def remove_store(jugdir: str) -> None:
+        """Delete every result and lock of the store *jugdir* (only under its prefix)."""
+        store = redis_store(jugdir)
+        try:
+            for prefix in (store._results, store._locks):
+                for batch in builtins.list(store._scan(prefix)):
+                    store._delete(batch)
+        finally:
+            store.close()
+
+    def close(self) -> None:
+        """Close the connections to the server."""
+        self.redis.close()
+
+    # -- locks ----------------------------------------------------------------------------
+
+    def getlock(self, key: str | bytes) -> redis_lock:
+        return redis_lock(self, as_key(key))
+
+    def listlocks(self) -> builtins.list[str]:
+        cut = len(self._locks)
+        return [k[cut:].decode() for batch in self._scan(self._locks) for k in batch]
+
+    def lock_infos(self) -> dict[str, LockInfo]:
+        """The record of every lock: ``SCAN`` plus one script call per batch of locks."""
+        out: dict[str, LockInfo] = {}
+        cut = len(self._locks)
+        for batch in self._scan(self._locks):
+            replies = self._do("read locks", _RECORDS, self.redis, batch, [])
+            now = time.time()
+            for i, name in enumerate(batch):
+                value, pttl = replies[2 * i], replies[2 * i + 1]
+                if value is not None:
+                    out[name[cut:].decode()] = _parse_record(value, int(pttl), self.lease, now)
+        return out
+
+    def remove_locks(self) -> int:
+        """Remove every lock and failed mark under this prefix; return how many."""
+        return sum(self._delete(batch) for batch in builtins.list(self._scan(self._locks)))
+
+
+class redis_lock(base_lock):
+    """The lease of one task in a :class:`redis_store`.
+
+    The lock object remembers the exact value it wrote; it holds the lock while the
+    server still has that value (see :mod:`jug.backends._redis_scripts`).
+    """
+
+    def __init__(self, store: redis_store, key: str) -> None:
+        self.store = store
+        self.key = key
+        self._lkey = store._lkey(key)
+        self._info: LockInfo | None = None
+        self._value: bytes | None = None
+
+    def __repr__(self) -> str:
+        return f"redis_lock({self.store._target.address!r}, {self.key!r})"
+
+    def _run(self, what: str, script: scripts.Script, *args: Any) -> Any:
+        return self.store._do(
+            f"{what} the lock of {self.key}", script, self.store.redis, [self._lkey], list(args)
+        )
+
+    def get(self) -> bool:
+        """Take the lock (``SET NX PX lease``); return whether this object holds it."""
+        if self._value is not None and self._current() == self._value:
+            return False  # held already: a second get() must not succeed
+        info = LockInfo.new(self.store.lease)
+        value = _record(info)
+        if self._run("take", _GET, value, _lease_ms(info.lease)):
+            self._info, self._value = info, value
+            return True
+        self._info = self._value = None
+        return False
+
+    def release(self) -> None:
+        """Remove the lock if this object holds it (a failed mark is left alone)."""
+        if self._value is not None:
+            self._run("release", _RELEASE, self._value)
+        self._info = self._value = None
+
+    def refresh(self) -> bool:
+        """Renew the lease; ``False`` if this object no longer holds the lock."""
+        if self._value is None or self._info is None:
+            return False
+        return bool(self._run("renew", _REFRESH, self._value, _lease_ms(self._info.lease)))
+
+    def fail(self, error: str = "") -> bool:
+        """Turn the held lock into a failed mark recording *error*; ``False`` if not held."""
+        if self._value is None or self._info is None:
+            return False
+        failed = LockInfo.from_dict(self._info.to_dict())
+        failed.failed = True
+        failed.error = error
+        failed.failed_at = time.time()
+        failed.host = socket.gethostname()
+        failed.pid = os.getpid()
+        ok = bool(self._run("mark as failed", _FAIL, self._value, _record(failed)))
+        self._info = self._value = None
+        return ok
+
+    def _current(self) -> bytes | None:
+        value: bytes | None = self.store._do(
+            f"read the lock of {self.key}", self.store.redis.get, self._lkey
+        )
+        return value
+
+    def is_locked(self) -> bool:
+        return bool(self.store._do("check a lock", self.store.redis.exists, self._lkey))
+
+    def is_failed(self) -> bool:
+        value = self._current()
+        return value is not None and _parse_record(value, -1, self.store.lease, 0.0).failed
+
+    def force_release(self) -> None:
+        self._info = self._value = None
+        self.store._do(f"remove the lock of {self.key}", self.store.redis.delete, self._lkey)
+
+    def info(self) -> LockInfo | None:
+        replies = self.store._do(
+            f"read the lock of {self.key}", _RECORDS, self.store.redis, [self._lkey], []
+        )
+        if replies[0] is None:
+            return None
+        return _parse_record(replies[0], int(replies[1]), self.store.lease, time.time())
+
+
+def from_jugdir(jugdir: str) -> redis_store:
+    """The ``redis`` backend factory: *jugdir* is a redis URL (see the module docstring)."""
+    if not jugdir.startswith(("redis:", "rediss:", "unix:")):
+        raise StoreError(f"{jugdir!r} is not a redis jugdir")
+    return redis_store(jugdir)
