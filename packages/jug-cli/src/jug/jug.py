@@ -142,24 +142,40 @@ def load_project(options: Options) -> tuple[Store, dict[str, Any]]:
     return store, jugspace
 
 
+def open_project_store(options: Options) -> Store:
+    """Open the store of *options* without loading the jugfile."""
+    from .runtime import set_jugdir
+
+    return set_jugdir(options.jugdir)
+
+
 def run_command(command: SubCommand, args: Sequence[str]) -> int:
     """Parse *args* for *command*, load the jugfile if it needs one, and run it.
 
     Returns
     -------
     exit_code : int
+        What the subcommand returned; 1 for an error jug reports in one line (or for an
+        exception raised by a subcommand, reported with its traceback); 2 for a usage error.
     """
-    from .options import parse
+    from .options import UsageError, format_config, parse
+    from .subcommands._matching import BadPatternError
 
     debug = "--debug" in args or "--pdb" in args
     try:
         options = parse(command, args)
         debug = bool(options.debug)
         _configure_logging(options.verbose)
+        if options.show_config:
+            print(format_config(options))
+            return 0
         store: Store | None = None
         jugspace: dict[str, Any] | None = None
         if command.needs_jugfile:
-            store, jugspace = load_project(options)
+            if command.loads_jugfile(options):
+                store, jugspace = load_project(options)
+            else:
+                store = open_project_store(options)
         try:
             code = command.run(options=options, store=store, jugspace=jugspace)
         finally:
@@ -170,6 +186,9 @@ def run_command(command: SubCommand, args: Sequence[str]) -> int:
         # Its message already holds the jugfile's own traceback, if any.
         print(f"jug: {exc}", file=sys.stderr)
         return 1
+    except (UsageError, BadPatternError) as exc:
+        print(f"jug {command.name}: {exc}", file=sys.stderr)
+        return 2
     except JugError as exc:
         if debug:
             traceback.print_exc()
@@ -178,6 +197,17 @@ def run_command(command: SubCommand, args: Sequence[str]) -> int:
     except KeyboardInterrupt:
         print("jug: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # A bug in a subcommand (often a plugin's): its own traceback, never the usage text.
+        from .subcommands._registry import is_builtin, origin
+
+        traceback.print_exc()
+        where = "jug's own code" if is_builtin(command.name) else origin(command.name)
+        print(
+            f"jug: the subcommand {command.name!r} ({where}) raised {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def execute(

@@ -3,10 +3,11 @@
 Every option's value comes from, in increasing priority:
 
 1. the built-in default (and a subcommand's :meth:`~jug.subcommands.SubCommand.parse_defaults`);
-2. the user's configuration: ``~/.config/jugrc`` (or, if it is missing, the legacy
-   ``~/.jug/configrc``), then ``~/.config/jug/jugrc`` (``$XDG_CONFIG_HOME`` is honoured);
-3. the project's configuration: ``.jugrc`` in the current directory, then ``.jugrc`` in the
-   jugfile's directory;
+2. the user's configuration file: ``~/.config/jug/jugrc``, or, when it is missing, the
+   legacy ``~/.config/jugrc``, or else ``~/.jug/configrc`` (``$XDG_CONFIG_HOME`` replaces
+   ``~/.config`` when set);
+3. the project's configuration: ``.jugrc`` and ``jugrc`` in each directory from the root of
+   the file system down to the jugfile's directory (deeper directories win);
 4. the command line.
 
 Configuration files are in ``.ini`` format. Section ``[main]`` applies to every
@@ -23,7 +24,9 @@ one only; keys are option names, with ``-`` or ``_``::
 
 Boolean options accept ``yes/no``, ``true/false``, ``on/off`` and ``1/0`` in files, and have
 ``--flag``/``--no-flag`` forms on the command line, so that the command line can undo what
-a file turned on.
+a file turned on. A key no subcommand knows gives a warning naming the file and the key.
+``jug config`` (or ``--show-config`` on any subcommand) prints the effective options and
+where each value came from.
 """
 
 from __future__ import annotations
@@ -47,11 +50,15 @@ __all__ = [
     "COMMON_DEFAULTS",
     "ConfigError",
     "Options",
+    "UsageError",
     "VERBOSITY_LEVELS",
     "config_files",
     "expand_jugdir",
+    "format_config",
     "make_parser",
     "parse",
+    "project_config_files",
+    "user_config_files",
 ]
 
 #: Defaults of the options every subcommand has.
@@ -68,16 +75,31 @@ COMMON_DEFAULTS: dict[str, Any] = {
 #: Accepted values of ``--verbose`` (a bare ``--verbose`` means ``info``).
 VERBOSITY_LEVELS = ("debug", "info", "warning", "error", "quiet")
 
+#: Source of a value that nobody set.
+DEFAULT_SOURCE = "default"
+#: Source of a value given on the command line.
+CLI_SOURCE = "command line"
+
+# Names of the project configuration files, in reading order within one directory.
+_PROJECT_NAMES = (".jugrc", "jugrc")
+
 
 class ConfigError(JugError):
     """A configuration file or an option value is invalid."""
+
+
+class UsageError(ConfigError):
+    """The command line is wrong (``jug`` exits with status 2)."""
 
 
 class Options(argparse.Namespace):
     """The options a subcommand runs with: attributes named after each option's ``dest``.
 
     Besides the options, it has ``subcommand`` (the name), ``argv`` (the arguments passed
-    to the jugfile, its ``sys.argv[1:]``) and ``config_files`` (the files that were read).
+    to the jugfile, its ``sys.argv[1:]``), ``config_files`` (the files that were read, lowest
+    priority first), ``sources`` (``dest`` → where its value came from: ``"default"``,
+    ``"command line"`` or ``"FILE [section]"``) and ``cli_args`` (the command line after
+    the subcommand name).
     """
 
     jugfile: str
@@ -87,9 +109,12 @@ class Options(argparse.Namespace):
     pdb: bool
     aggressive_unload: bool
     short: bool
+    show_config: bool
     subcommand: str
     argv: list[str]
     config_files: list[str]
+    sources: dict[str, str]
+    cli_args: list[str]
 
 
 def _level(value: str) -> str:
@@ -132,20 +157,30 @@ def _add_common_options(group: argparse._ArgumentGroup) -> None:
         help="drop every result from memory as soon as possible (less memory, more loading)",
     )
     group.add_argument("--short", action=argparse.BooleanOptionalAction, help="short output")
+    group.add_argument(
+        "--show-config",
+        action="store_true",
+        help="print the effective options, and where each value comes from, then exit",
+    )
     # Accepted (and ignored) so that scripts written for the original keep working.
     group.add_argument("--will-cite", action="store_true", help=argparse.SUPPRESS)
 
 
 def make_parser(command: SubCommand) -> argparse.ArgumentParser:
-    """The argparse parser of ``jug COMMAND`` (common options plus the command's own)."""
+    """The argparse parser of ``jug COMMAND`` (common options plus the command's own).
+
+    A ``default=`` given by the command's :meth:`~jug.subcommands.SubCommand.parse` is
+    taken out of argparse (it would hide configuration files) and used as if it came
+    from :meth:`~jug.subcommands.SubCommand.parse_defaults`; see :func:`parser_defaults`.
+    """
     parser = argparse.ArgumentParser(
         prog=f"jug {command.name}",
         usage=f"jug {command.name} [JUGFILE] [OPTIONS] [-- ARGS]",
         description=command.description() or None,
         argument_default=argparse.SUPPRESS,
         epilog="Options can also be set in configuration files: section [main] or "
-        f"[{command.name}] of ~/.config/jugrc or of .jugrc next to the jugfile "
-        "(see the configuration documentation).",
+        f"[{command.name}] of ~/.config/jug/jugrc or of .jugrc in the jugfile's directory "
+        "(or above it); `jug config` shows the effective values.",
     )
     parser.add_argument(
         "args",
@@ -156,10 +191,21 @@ def make_parser(command: SubCommand) -> argparse.ArgumentParser:
     )
     own = parser.add_argument_group(f"options of jug {command.name}")
     command.parse(own)
+    given: dict[str, Any] = {}
+    for action in own._group_actions:
+        if action.default is not argparse.SUPPRESS and action.dest != argparse.SUPPRESS:
+            given[action.dest] = action.default
+            action.default = argparse.SUPPRESS
+    parser._jug_parse_defaults = given  # type: ignore[attr-defined]
     if not own._group_actions:
         parser._action_groups.remove(own)
     _add_common_options(parser.add_argument_group("common options"))
     return parser
+
+
+def parser_defaults(parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """Defaults that a subcommand gave with ``add_argument(default=...)``."""
+    return dict(getattr(parser, "_jug_parse_defaults", {}))
 
 
 def _normalise_verbose(args: Sequence[str]) -> list[str]:
@@ -181,31 +227,53 @@ def _normalise_verbose(args: Sequence[str]) -> list[str]:
     return out
 
 
-def user_config_files() -> list[Path]:
-    """The user's configuration files that exist, in reading order."""
+def _user_candidates() -> list[Path]:
     base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return [base / "jug" / "jugrc", base / "jugrc", Path.home() / ".jug" / "configrc"]
+
+
+def user_config_files() -> list[Path]:
+    """The user's configuration file, if any: the first of ``~/.config/jug/jugrc``,
+    ``~/.config/jugrc`` and ``~/.jug/configrc`` that exists (as a one-element list)."""
+    for path in _user_candidates():
+        if path.is_file():
+            return [path]
+    return []
+
+
+def ignored_user_config_files() -> list[Path]:
+    """Legacy user configuration files that exist but are not read (a newer one is)."""
+    found = [p for p in _user_candidates() if p.is_file()]
+    return found[1:]
+
+
+def project_config_files(jugfile: str) -> list[Path]:
+    """``.jugrc`` and ``jugrc`` files from ``/`` down to the directory of *jugfile*."""
+    here = Path(os.path.abspath(jugfile)).parent
+    user = {p.resolve() for p in user_config_files()}
     files = []
-    primary = base / "jugrc"
-    if primary.is_file():
-        files.append(primary)
-    elif (Path.home() / ".jug" / "configrc").is_file():
-        files.append(Path.home() / ".jug" / "configrc")
-    if (base / "jug" / "jugrc").is_file():
-        files.append(base / "jug" / "jugrc")
+    for directory in [*reversed(here.parents), here]:
+        for name in _PROJECT_NAMES:
+            path = directory / name
+            if path.is_file() and path.resolve() not in user:
+                files.append(_shorten(path))
     return files
+
+
+def _shorten(path: Path) -> Path:
+    """*path* relative to the current directory when it is inside it (shorter messages)."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def config_files(jugfile: str | None = None) -> list[Path]:
-    """All configuration files that apply, lowest priority first."""
-    files = user_config_files()
-    local = Path(".jugrc")
-    if local.is_file():
-        files.append(local)
-    if jugfile is not None:
-        beside = Path(jugfile).parent / ".jugrc"
-        if beside.is_file() and not (local.is_file() and beside.samefile(local)):
-            files.append(beside)
-    return files
+    """All configuration files that apply to *jugfile*, lowest priority first.
+
+    Without a jugfile, the project files are looked for from the current directory.
+    """
+    return user_config_files() + project_config_files(jugfile or "jugfile.py")
 
 
 def _read_config(path: Path) -> configparser.ConfigParser:
@@ -236,33 +304,84 @@ def _convert(raw: Any, default: Any, where: str) -> Any:
             return True
         if text.lower() in _FALSE:
             return False
-        raise ConfigError(f"{where}: expected yes or no, got {raw!r}")
+        raise ConfigError(
+            f"{where}: expected yes or no, got {raw!r} (true/false, on/off and 1/0 work too)"
+        )
     try:
         return type(default)(text)
     except (TypeError, ValueError):
         raise ConfigError(f"{where}: expected a {type(default).__name__}, got {raw!r}") from None
 
 
+def _warn(message: str) -> None:
+    print(f"jug: warning: {message}", file=sys.stderr)
+
+
+def _known_elsewhere(dest: str) -> bool:
+    """Whether some installed subcommand has an option *dest* (imports the subcommands).
+
+    Only asked about a ``[main]`` key the running subcommand does not know, which is rare.
+    """
+    from jug.subcommands._registry import all_option_names
+
+    return dest in all_option_names()
+
+
 def _apply_config(
-    values: dict[str, Any], defaults: dict[str, Any], path: Path, command: str
+    values: dict[str, Any],
+    sources: dict[str, str],
+    defaults: dict[str, Any],
+    path: Path,
+    command: str,
 ) -> None:
+    from jug.subcommands._registry import subcommand_names
+
     cfg = _read_config(path)
+    for section in cfg.sections():
+        if section not in ("main", command) and section not in subcommand_names():
+            _warn(f"{path}: unknown section [{section}] (no such subcommand), ignored")
     for section in ("main", command):
         if not cfg.has_section(section):
             continue
         for key, raw in cfg.items(section):
             dest = key.replace("-", "_")
             if dest not in defaults:
-                # [main] may hold options of other subcommands; only flag typos in [command].
-                # A warning, not an error: the original's documented `[status] cache`
-                # must not stop jug from starting.
-                if section == command:
-                    print(
-                        f"jug: warning: {path}: unknown option {key!r} in [{section}], ignored",
-                        file=sys.stderr,
-                    )
+                # [main] may hold options of other subcommands (e.g. `target` for execute).
+                if section == command or not _known_elsewhere(dest):
+                    _warn(f"{path}: unknown option {key!r} in [{section}], ignored")
+                continue
+            if dest in ("show_config", "will_cite"):
                 continue
             values[dest] = _convert(raw, defaults[dest], f"{path}: [{section}] {key}")
+            sources[dest] = f"{path} [{section}]"
+
+
+def check_config_file(path: Path) -> list[str]:
+    """Problems of the configuration file *path*: unknown sections, keys and bad values.
+
+    Imports every installed subcommand (used by ``jug config``).
+    """
+    from jug.subcommands._registry import all_option_defaults
+
+    options = all_option_defaults()
+    problems = []
+    cfg = _read_config(path)
+    everything: dict[str, Any] = {k: v for opts in options.values() for k, v in opts.items()}
+    for section in cfg.sections():
+        if section != "main" and section not in options:
+            problems.append(f"{path}: unknown section [{section}] (no such subcommand)")
+            continue
+        known = everything if section == "main" else options[section]
+        for key, raw in cfg.items(section):
+            dest = key.replace("-", "_")
+            if dest not in known:
+                problems.append(f"{path}: unknown option {key!r} in [{section}]")
+                continue
+            try:
+                _convert(raw, known[dest], f"{path}: [{section}] {key}")
+            except ConfigError as exc:
+                problems.append(str(exc))
+    return problems
 
 
 def expand_jugdir(jugdir: str, jugfile: str) -> str:
@@ -275,6 +394,12 @@ def _resolve_jugfile(jugfile: str) -> str:
     if not os.path.exists(jugfile) and os.path.exists(jugfile + ".py"):
         return jugfile + ".py"
     return jugfile
+
+
+def command_defaults(command: SubCommand) -> dict[str, Any]:
+    """Every option of *command* with its default value (common options included)."""
+    parser = make_parser(command)
+    return {**COMMON_DEFAULTS, **parser_defaults(parser), **command.parse_defaults()}
 
 
 def parse(command: SubCommand, args: Sequence[str]) -> Options:
@@ -298,6 +423,7 @@ def parse(command: SubCommand, args: Sequence[str]) -> Options:
     SystemExit
         For ``--help`` and for command-line usage errors (argparse's behaviour).
     """
+    cli_args = list(args)
     args = list(args)
     extra: list[str] = []
     if "--" in args:
@@ -307,31 +433,76 @@ def parse(command: SubCommand, args: Sequence[str]) -> Options:
     cli = vars(parser.parse_intermixed_args(_normalise_verbose(args)))
     positional = list(cli.pop("args", []) or [])
     cli.pop("will_cite", None)
+    show_config = bool(cli.pop("show_config", False))
 
-    defaults = {**COMMON_DEFAULTS, **command.parse_defaults()}
+    defaults = {**COMMON_DEFAULTS, **parser_defaults(parser), **command.parse_defaults()}
     values = dict(defaults)
-    read: list[Path] = []
-    # The jugfile's own directory may hold a .jugrc: find the jugfile first.
-    early = config_files(None)
-    for path in early:
-        _apply_config(values, defaults, path, command.name)
-    read.extend(early)
-    jugfile = positional[0] if positional else values["jugfile"]
-    for path in config_files(jugfile)[len(early) :]:
-        _apply_config(values, defaults, path, command.name)
-        read.append(path)
+    sources = dict.fromkeys(defaults, DEFAULT_SOURCE)
+    read = user_config_files()
+    for path in read:
+        _apply_config(values, sources, defaults, path, command.name)
+    if positional:
+        jugfile = positional[0]
+    else:
+        # A project file near the current directory may name the jugfile.
+        probe, probe_sources = dict(values), dict(sources)
+        for path in project_config_files("jugfile.py"):
+            _apply_config(probe, probe_sources, defaults, path, command.name)
+        jugfile = str(probe["jugfile"])
+    project = project_config_files(_resolve_jugfile(jugfile))
+    for path in project:
+        _apply_config(values, sources, defaults, path, command.name)
+    read = read + project
 
     for dest, raw in cli.items():
         values[dest] = _convert(raw, defaults.get(dest), f"option --{dest.replace('_', '-')}")
+        sources[dest] = CLI_SOURCE
     if positional:
         values["jugfile"] = positional[0]
+        sources["jugfile"] = CLI_SOURCE
     if values.get("pdb"):
         values["debug"] = True
 
     options = Options(**values)
     options.jugfile = _resolve_jugfile(str(values["jugfile"]))
     options.jugdir = expand_jugdir(str(values["jugdir"]), options.jugfile)
+    options.show_config = show_config
     options.subcommand = command.name
     options.argv = positional[1:] + extra
     options.config_files = [str(p) for p in read]
+    options.sources = sources
+    options.cli_args = cli_args
     return options
+
+
+def format_config(options: Options, check: bool = False) -> str:
+    """The report of ``jug config`` / ``--show-config``: files read, then each option.
+
+    Parameters
+    ----------
+    options : Options
+        As returned by :func:`parse`.
+    check : bool, optional
+        Also list problems of the files read (unknown keys of any subcommand, bad values).
+    """
+    lines = ["Configuration files (later ones override earlier ones):"]
+    lines += [f"  {p}" for p in options.config_files] or ["  (none found)"]
+    for path in ignored_user_config_files():
+        lines.append(f"  (not read: {path}; a newer user configuration file exists)")
+    lines += ["", f"Effective options of `jug {options.subcommand}`:"]
+    rows = []
+    for dest in sorted(options.sources, key=lambda d: (d not in COMMON_DEFAULTS, d)):
+        value = getattr(options, dest, None)
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        rows.append((dest.replace("_", "-"), shown, options.sources[dest]))
+    if options.argv:
+        rows.append(("(jugfile arguments)", " ".join(options.argv), CLI_SOURCE))
+    key_w = max(len("option"), *(len(r[0]) for r in rows))
+    val_w = min(max(len("value"), *(len(r[1]) for r in rows)), 40)
+    lines.append(f"  {'option':<{key_w}}  {'value':<{val_w}}  source")
+    lines += [f"  {k:<{key_w}}  {v:<{val_w}}  {s}" for k, v, s in rows]
+    if check:
+        problems = [p for f in options.config_files for p in check_config_file(Path(f))]
+        if problems:
+            lines += ["", "Problems:"] + [f"  {p}" for p in problems]
+    return "\n".join(lines)

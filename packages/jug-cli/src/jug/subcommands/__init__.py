@@ -67,6 +67,14 @@ class SubCommand:
 
             register(self)
 
+    def loads_jugfile(self, options: Any) -> bool:
+        """Whether, with these *options*, jug must load the jugfile before :meth:`run`.
+
+        Only asked when :attr:`needs_jugfile` is true. Returning False (e.g. ``jug status
+        --cache`` with a valid cache) makes jug open the store but pass ``jugspace=None``.
+        """
+        return True
+
     def description(self) -> str:
         """The one-line help of this subcommand."""
         if self.help:

@@ -7,9 +7,10 @@ scheduling and status counting stay linear in the number of tasks.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from fnmatch import fnmatchcase
 
 from jug.task import Task, Tasklet
+
+from ._matching import compile_patterns, name_matches
 
 __all__ = ["TaskGraph", "base_tasks", "name_matches"]
 
@@ -26,18 +27,6 @@ def base_tasks(dep: Task | Tasklet) -> list[Task]:
 
 def _key(t: Task) -> str:
     return t.hash().decode("ascii")
-
-
-def name_matches(name: str, pattern: str) -> bool:
-    """Whether task *name* (``module.function``) matches *pattern*.
-
-    A pattern matches the full name, or its end after a dot (``function`` matches
-    ``jugfile.function``); ``*``, ``?`` and ``[...]`` are wildcards.
-    """
-    short = name.rsplit(".", 1)[-1]
-    if any(ch in pattern for ch in "*?["):
-        return fnmatchcase(name, pattern) or fnmatchcase(short, pattern)
-    return name == pattern or name.endswith("." + pattern)
 
 
 class TaskGraph:
@@ -105,11 +94,14 @@ class TaskGraph:
         """Every Task object with hash *h*."""
         return [self.task[h], *self.copies.get(h, ())]
 
+    def matching(self, patterns: Sequence[str]) -> list[str]:
+        """Hashes of the tasks whose name matches one of *patterns* (see :mod:`._matching`)."""
+        matches = compile_patterns(patterns)
+        return [h for h in self.order if matches(self.task[h].name)]
+
     def select(self, patterns: Sequence[str]) -> set[str]:
         """Hashes of the tasks whose name matches one of *patterns*, plus their dependencies."""
-        chosen = [
-            h for h in self.order if any(name_matches(self.task[h].name, p) for p in patterns)
-        ]
+        chosen = self.matching(patterns)
         selected: set[str] = set()
         while chosen:
             h = chosen.pop()
@@ -117,3 +109,14 @@ class TaskGraph:
                 selected.add(h)
                 chosen.extend(self.deps[h])
         return selected
+
+    def with_dependents(self, hashes: Iterable[str]) -> list[str]:
+        """*hashes* and every task that depends on them, directly or not, in graph order."""
+        seen: set[str] = set()
+        stack = list(hashes)
+        while stack:
+            h = stack.pop()
+            if h not in seen:
+                seen.add(h)
+                stack.extend(self.dependents.get(h, ()))
+        return [h for h in self.order if h in seen]

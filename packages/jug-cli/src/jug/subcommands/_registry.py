@@ -13,7 +13,7 @@ import os
 import sys
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jug.errors import BackendImportError, JugError
 
@@ -116,6 +116,15 @@ def _description_from_source(target: str) -> str:
     return ""
 
 
+class BrokenSubcommandError(JugError):
+    """A subcommand is registered but cannot be loaded (its plugin is broken)."""
+
+
+def _origin(name: str, ep: EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return f"the plugin {dist.name}" if dist is not None else f"the entry point {ep.value}"
+
+
 def get_subcommand(name: str) -> SubCommand:
     """Import and return the subcommand *name*.
 
@@ -124,7 +133,9 @@ def get_subcommand(name: str) -> SubCommand:
     UnknownSubcommandError
         If no subcommand of that name exists.
     BackendImportError
-        If it is registered but cannot be imported (names what to install).
+        If it is registered but a module it needs is missing (names what to install).
+    BrokenSubcommandError
+        If it is registered but importing or creating it fails otherwise.
     """
     from . import SubCommand
 
@@ -133,23 +144,82 @@ def get_subcommand(name: str) -> SubCommand:
         load_user_commands()
         command = _registered.get(name)
         if command is None:
+            hint = _INSTALL_HINTS.get(name)
+            if hint is not None:
+                raise UnknownSubcommandError(
+                    f"the subcommand {name!r} is not installed: it comes with {hint} "
+                    f"(pip install {hint.split()[0]})"
+                )
             raise UnknownSubcommandError(
                 f"unknown subcommand {name!r}; available subcommands: "
                 f"{', '.join(subcommand_names())} (see `jug --help`)"
             )
         return command
+    who = _origin(name, ep)
     try:
         obj = ep.load()
     except ImportError as exc:
         dist = getattr(ep, "dist", None)
-        who = dist.name if dist is not None else ep.value
-        hint = _INSTALL_HINTS.get(name, who)
+        source = dist.name if dist is not None else ep.value
+        hint = _INSTALL_HINTS.get(name, source)
         raise BackendImportError(
-            f"the jug subcommand {name!r} (from {who}) cannot be imported: {exc}; install {hint}"
+            f"the jug subcommand {name!r} (from {source}) cannot be imported: {exc}; install {hint}"
         ) from exc
-    command = obj() if isinstance(obj, type) else obj
+    except Exception as exc:
+        raise BrokenSubcommandError(
+            f"the jug subcommand {name!r} from {who} is broken: loading {ep.value} raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    try:
+        command = obj() if isinstance(obj, type) else obj
+    except Exception as exc:
+        raise BrokenSubcommandError(
+            f"the jug subcommand {name!r} from {who} is broken: creating it raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     if not isinstance(command, SubCommand):
-        raise JugError(f"the entry point for jug subcommand {name!r} is not a SubCommand")
+        raise BrokenSubcommandError(
+            f"the jug subcommand {name!r} from {who} is broken: {ep.value} is not a "
+            "jug.subcommands.SubCommand"
+        )
     if not command.name:
         command.name = name
     return command
+
+
+def origin(name: str) -> str:
+    """Where subcommand *name* comes from, for messages: a plugin name or a file."""
+    ep = _entry_points().get(name)
+    if ep is not None:
+        return _origin(name, ep)
+    return f"the user commands file {user_commands_file()}"
+
+
+def is_builtin(name: str) -> bool:
+    """Whether subcommand *name* is one of jug-cli's own."""
+    ep = _entry_points().get(name)
+    dist = getattr(ep, "dist", None) if ep is not None else None
+    return dist is not None and dist.name == "jug-cli"
+
+
+@cache
+def all_option_defaults() -> dict[str, dict[str, Any]]:
+    """Subcommand name → its options and their defaults, for every loadable subcommand.
+
+    Imports every subcommand: only for checking configuration files. Broken plugins are
+    skipped (they are reported when run).
+    """
+    from jug.options import command_defaults
+
+    out: dict[str, dict[str, Any]] = {}
+    for name in subcommand_names():
+        try:
+            out[name] = command_defaults(get_subcommand(name))
+        except Exception:
+            continue
+    return out
+
+
+def all_option_names() -> set[str]:
+    """The ``dest`` of every option of every loadable subcommand."""
+    return {dest for options in all_option_defaults().values() for dest in options}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass
 
 from jug.store import Store
@@ -11,7 +11,14 @@ from jug.task import Task, alltasks
 
 from ._graph import TaskGraph
 
-__all__ = ["STATES", "TaskCounts", "status_counts", "total_counts"]
+__all__ = [
+    "STATES",
+    "TaskCounts",
+    "count_states",
+    "status_counts",
+    "task_states",
+    "total_counts",
+]
 
 #: Column titles of ``jug status``, in the order of :class:`TaskCounts`' fields.
 STATES = ("Waiting", "Ready", "Finished", "Running", "Failed", "Stale")
@@ -76,31 +83,62 @@ def status_counts(
         once.
     """
     graph = TaskGraph(alltasks if tasks is None else tasks)
+    names = {h: t.name for h, t in graph.task.items()}
+    return count_states(graph.order, names, graph.deps, store, now)
+
+
+def task_states(
+    order: Sequence[str],
+    deps: Mapping[str, Sequence[str]],
+    store: Store | None = None,
+    now: float | None = None,
+) -> dict[str, str]:
+    """The state of each task hash in *order*: a lower-case name from :data:`STATES`.
+
+    Parameters
+    ----------
+    order : sequence of str
+        Task hashes.
+    deps : mapping
+        Hash → hashes of the tasks whose results it needs.
+    store : Store, optional
+        Default: ``Task.store``.
+    now : float, optional
+        The time against which leases are judged (default: now).
+    """
     store = Task.store if store is None else store
-    done = store.can_load_many(graph.order)
+    done = store.can_load_many(order)
     infos = store.lock_infos()
     now = time.time() if now is None else now
+    states: dict[str, str] = {}
+    for h in order:
+        info = infos.get(h)
+        if h in done:
+            states[h] = "finished"
+        elif info is not None:
+            states[h] = info.state(now)
+        elif all(d in done for d in deps[h]):
+            states[h] = "ready"
+        else:
+            states[h] = "waiting"
+    return states
+
+
+def count_states(
+    order: Sequence[str],
+    names: Mapping[str, str],
+    deps: Mapping[str, Sequence[str]],
+    store: Store | None = None,
+    now: float | None = None,
+) -> dict[str, TaskCounts]:
+    """Like :func:`status_counts`, for a graph given as hashes, names and dependencies."""
     counts: dict[str, TaskCounts] = {}
-    for h in graph.order:
-        name = graph.task[h].name
+    for h, state in task_states(order, deps, store, now).items():
+        name = names[h]
         c = counts.get(name)
         if c is None:
             c = counts[name] = TaskCounts()
-        info = infos.get(h)
-        if h in done:
-            c.finished += 1
-        elif info is not None:
-            state = info.state(now)
-            if state == "failed":
-                c.failed += 1
-            elif state == "stale":
-                c.stale += 1
-            else:
-                c.running += 1
-        elif all(d in done for d in graph.deps[h]):
-            c.ready += 1
-        else:
-            c.waiting += 1
+        setattr(c, state, getattr(c, state) + 1)
     return dict(sorted(counts.items()))
 
 

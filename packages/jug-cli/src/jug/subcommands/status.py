@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from typing import Any
 
+from jug.store import LockInfo, Store
+
 from . import SubCommand
-from ._loading import current_tasks, stopped_at_barrier
-from ._status_counts import STATES, TaskCounts, status_counts, total_counts
+from ._graph import TaskGraph
+from ._loading import current_tasks, reload_jugfile, stopped_at_barrier
+from ._status_cache import CachedGraph, cache_key, read_cache, write_cache
+from ._status_counts import STATES, TaskCounts, count_states, status_counts, total_counts
 from ._table import format_table
 
-__all__ = ["StatusCommand", "TaskCounts", "format_status", "status_counts"]
+__all__ = ["StatusCommand", "TaskCounts", "format_failures", "format_status", "status_counts"]
+
+_BARRIER_NOTE = (
+    "Note: the jugfile stops at a barrier() whose tasks are not all finished; "
+    "tasks defined after it are not counted yet."
+)
+
+#: Lines of a failed task's traceback shown by ``jug status --failed``.
+TRACEBACK_LINES = 6
 
 
 def format_status(counts: dict[str, TaskCounts], short: bool = False) -> str:
@@ -28,18 +43,140 @@ def format_status(counts: dict[str, TaskCounts], short: bool = False) -> str:
     return text + "."
 
 
+def format_failures(
+    failed: list[tuple[str, str, LockInfo]], short: bool = False, lines: int = TRACEBACK_LINES
+) -> str:
+    """The report of ``jug status --failed``: each failed task with host, time and error.
+
+    Parameters
+    ----------
+    failed : list of (name, hash, LockInfo)
+        The failed tasks and their failure records.
+    short : bool, optional
+        One line per task (with the last line of its traceback).
+    lines : int, optional
+        How many final lines of each traceback to show.
+    """
+    if not failed:
+        return (
+            "No task is marked as failed. (Failures are recorded in the store when "
+            "`jug execute` runs with --keep-failed.)"
+        )
+    out = [f"{len(failed)} failed task(s):"]
+    for name, h, info in failed:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.failed_at or info.started))
+        where = f"{info.host or 'unknown host'}" + (f", pid {info.pid}" if info.pid else "")
+        error = [line for line in (info.error or "").rstrip().splitlines() if line.strip()]
+        if short:
+            last = error[-1].strip() if error else "(no error recorded)"
+            out.append(f"{name} ({h[:12]}) on {where} at {when}: {last}")
+            continue
+        out.append("")
+        out.append(f"{name} ({h})")
+        out.append(f"  failed on {where} at {when}")
+        if error:
+            shown = error[-lines:]
+            if len(error) > len(shown):
+                out.append("  ...")
+            out.extend(f"  {line}" for line in shown)
+        else:
+            out.append("  (no error recorded)")
+    return "\n".join(out)
+
+
+def _failed_tasks(store: Store, names: dict[str, str]) -> list[tuple[str, str, LockInfo]]:
+    failed = [(h, info) for h, info in store.lock_infos().items() if info.failed]
+    rows = [(names.get(h, "(a task not in this jugfile)"), h, info) for h, info in failed]
+    return sorted(rows, key=lambda r: (r[0], r[2].failed_at))
+
+
 class StatusCommand(SubCommand):
     """Print the status of the tasks (waiting, ready, finished, running, failed, stale)"""
 
     name = "status"
+    _cached: CachedGraph | None = None
+
+    def parse(self, parser: Any) -> None:
+        parser.add_argument(
+            "--cache",
+            action="store_const",
+            const=True,
+            dest="cache",
+            help="keep the task graph in a cache file, so that later calls need not load "
+            "the jugfile (rebuilt when the jugfile changes, not when modules it imports do)",
+        )
+        parser.add_argument(
+            "--cache-file",
+            dest="cache_file",
+            metavar="FILE",
+            help="the cache file of --cache (default: .jugstatus.json)",
+        )
+        parser.add_argument(
+            "--clear",
+            action="store_const",
+            const=True,
+            dest="clear",
+            help="delete the cache file of --cache and exit",
+        )
+        parser.add_argument(
+            "--failed",
+            action="store_const",
+            const=True,
+            dest="failed",
+            help="list the failed tasks with host, time and the end of their traceback",
+        )
+
+    def parse_defaults(self) -> dict[str, Any]:
+        return {"cache": False, "cache_file": ".jugstatus.json", "clear": False, "failed": False}
+
+    def loads_jugfile(self, options: Any) -> bool:
+        if options.clear:
+            return False
+        if options.cache and os.path.isfile(options.jugfile):
+            key = cache_key(options.jugfile, options.jugdir, options.argv)
+            self._cached = read_cache(options.cache_file, key)
+            return self._cached is None
+        return True
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
-        counts = status_counts(current_tasks(), store)
+        if options.clear:
+            if os.path.exists(options.cache_file):
+                os.remove(options.cache_file)
+                print(f"Removed the status cache {options.cache_file}.")
+            else:
+                print(f"No status cache to remove ({options.cache_file} does not exist).")
+            return 0
+        graph = self._graph(options, store, jugspace)
+        if options.failed:
+            print(format_failures(_failed_tasks(store, graph.names), short=options.short))
+            return 0
+        counts = count_states(graph.order, graph.names, graph.deps, store)
         print(format_status(counts, short=options.short))
-        if stopped_at_barrier(jugspace):
-            print(
-                "Note: the jugfile stops at a barrier() whose tasks are not all finished; "
-                "tasks defined after it are not counted yet."
-            )
+        if not graph.complete:
+            print(_BARRIER_NOTE)
         # Always 0: the state is in the output (the original returned a count mod 256).
         return 0
+
+    def _graph(self, options: Any, store: Store, jugspace: Any) -> CachedGraph:
+        cached = self._cached
+        if jugspace is None and cached is not None:
+            if cached.complete or len(store.can_load_many(cached.order)) < len(cached.order):
+                return cached
+            # Everything before the barrier is finished now: read the jugfile past it.
+            from jug.runtime import _set_jug_running
+
+            _set_jug_running(True)
+            tasks, complete = reload_jugfile(options.jugfile, options.argv)
+        else:
+            tasks, complete = current_tasks(), not stopped_at_barrier(jugspace)
+        full = TaskGraph(tasks)
+        graph = CachedGraph(
+            full.order, {h: t.name for h, t in full.task.items()}, dict(full.deps), complete
+        )
+        if options.cache:
+            try:
+                key = cache_key(options.jugfile, options.jugdir, options.argv)
+                write_cache(options.cache_file, key, graph)
+            except OSError as exc:
+                print(f"jug: warning: could not write the status cache: {exc}", file=sys.stderr)
+        return graph

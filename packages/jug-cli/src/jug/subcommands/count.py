@@ -1,0 +1,33 @@
+"""``jug count``: how many tasks the jugfile defines, per task name."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from . import SubCommand
+from ._graph import TaskGraph
+from ._loading import current_tasks, stopped_at_barrier
+from ._table import format_table
+
+__all__ = ["CountCommand"]
+
+
+class CountCommand(SubCommand):
+    """Count the tasks of the jugfile, per task name"""
+
+    name = "count"
+
+    def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
+        graph = TaskGraph(current_tasks())
+        counts = Counter(graph.task[h].name for h in graph.order)
+        if options.short:
+            print(f"{len(graph)} tasks ({len(counts)} task names).")
+        else:
+            print(format_table(["Count"], [(name, [n]) for name, n in sorted(counts.items())]))
+        if stopped_at_barrier(jugspace):
+            print(
+                "Note: the jugfile stops at a barrier() whose tasks are not all finished; "
+                "tasks defined after it are not counted."
+            )
+        return 0

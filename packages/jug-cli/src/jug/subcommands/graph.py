@@ -1,0 +1,129 @@
+"""``jug graph``: draw the task graph, one node per task name, in Graphviz DOT."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from typing import Any
+
+from jug.errors import JugError
+
+from . import SubCommand
+from ._graph import TaskGraph
+from ._loading import current_tasks, stopped_at_barrier
+from ._status_counts import STATES, task_states
+
+__all__ = ["GraphCommand", "task_graph_dot"]
+
+FORMATS = ("png", "svg", "pdf", "dot")
+
+# Node colours by the most pressing state among a name's tasks.
+_COLOURS = {
+    "failed": "#f4a6a6",
+    "stale": "#f6c98f",
+    "running": "#a9c4f0",
+    "ready": "#fbe7a1",
+    "waiting": "#e4e4e4",
+    "finished": "#b7e0a5",
+}
+_STATE_ORDER = ("failed", "stale", "running", "ready", "waiting", "finished")
+
+_INSTALL_GRAPHVIZ = (
+    "Graphviz's `dot` program is not installed, so only the DOT file was written. Install "
+    "Graphviz (`apt install graphviz`, `dnf install graphviz`, `brew install graphviz` or "
+    "`conda install graphviz`), then run:  dot -T{fmt} {dot} -o {out}"
+)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def task_graph_dot(graph: TaskGraph, states: dict[str, str]) -> str:
+    """The DOT text of *graph*: one node per task name, labelled with its counts per
+    state; an edge from a name to every name whose tasks use its results."""
+    per_name: dict[str, Counter[str]] = {}
+    for h in graph.order:
+        per_name.setdefault(graph.task[h].name, Counter())[states[h]] += 1
+    edges: dict[tuple[str, str], None] = {}
+    for h in graph.order:
+        name = graph.task[h].name
+        for d in graph.deps[h]:
+            edges[(graph.task[d].name, name)] = None
+    lines = [
+        "digraph jug {",
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica"];',
+    ]
+    for name, counts in per_name.items():
+        total = sum(counts.values())
+        detail = ", ".join(f"{counts[s.lower()]} {s.lower()}" for s in STATES if counts[s.lower()])
+        worst = next(s for s in _STATE_ORDER if counts[s])
+        label = f"{name}\\n{total} task{'s' if total != 1 else ''}: {detail}"
+        lines.append(f'  {_quote(name)} [label="{label}", fillcolor="{_COLOURS[worst]}"];')
+    for a, b in edges:
+        lines.append(f"  {_quote(a)} -> {_quote(b)};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+class GraphCommand(SubCommand):
+    """Draw the task graph (Graphviz DOT, rendered as PNG/SVG if Graphviz is installed)"""
+
+    name = "graph"
+
+    def parse(self, parser: Any) -> None:
+        parser.add_argument(
+            "--output",
+            dest="graph_output",
+            metavar="FILE",
+            help="the DOT file to write (default: the jugfile's name with .dot)",
+        )
+        parser.add_argument(
+            "--format",
+            dest="graph_format",
+            metavar="FORMAT",
+            help=f"the picture to render with Graphviz: {', '.join(FORMATS)} (dot: write "
+            "only the DOT file; default: png)",
+        )
+
+    def parse_defaults(self) -> dict[str, Any]:
+        return {"graph_output": "", "graph_format": "png"}
+
+    def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
+        from jug.options import UsageError
+
+        fmt = str(options.graph_format).lower()
+        if fmt not in FORMATS:
+            raise UsageError(f"--format {fmt}: choose one of {', '.join(FORMATS)}")
+        base = options.jugfile[:-3] if options.jugfile.endswith(".py") else options.jugfile
+        dot_file = options.graph_output or base + ".dot"
+        graph = TaskGraph(current_tasks())
+        text = task_graph_dot(graph, task_states(graph.order, graph.deps, store))
+        with open(dot_file, "w", encoding="utf-8") as out:
+            out.write(text)
+        print(f"Wrote the task graph to {dot_file}.")
+        if stopped_at_barrier(jugspace):
+            print(
+                "Note: the jugfile stops at a barrier() whose tasks are not all finished; "
+                "tasks defined after it are not in the graph."
+            )
+        if fmt == "dot":
+            return 0
+        picture = os.path.splitext(dot_file)[0] + "." + fmt
+        dot = shutil.which("dot")
+        if dot is None:
+            print(_INSTALL_GRAPHVIZ.format(fmt=fmt, dot=dot_file, out=picture), file=sys.stderr)
+            return 0
+        done = subprocess.run(
+            [dot, f"-T{fmt}", dot_file, "-o", picture], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            detail = done.stderr.strip().splitlines()
+            raise JugError(
+                f"Graphviz could not render {dot_file}: {detail[-1] if detail else done.returncode}"
+            )
+        print(f"Rendered it as {picture}.")
+        return 0
