@@ -45,24 +45,32 @@ class Project:
         return path
 
     def jug(
-        self, *args: str, timeout: float = 60, **kw: object
+        self,
+        *args: str,
+        timeout: float = 60,
+        extra_env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        **kw: object,
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``jug ARGS`` to completion; return its result (text stdout/stderr)."""
+        """Run ``jug ARGS`` to completion; return its result (text stdout/stderr).
+
+        *extra_env* is added to the environment; *cwd* defaults to the project directory.
+        """
         return subprocess.run(
             [*JUG, *args],
-            cwd=self.path,
-            env=self.env,
+            cwd=cwd or self.path,
+            env={**self.env, **(extra_env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,
             **kw,  # type: ignore[arg-type]
         )
 
-    def spawn(self, *args: str) -> subprocess.Popen[str]:
-        """Start ``jug ARGS`` in the background."""
+    def spawn(self, *args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+        """Start ``jug ARGS`` in the background (in *cwd*, default the project directory)."""
         return subprocess.Popen(
             [*JUG, *args],
-            cwd=self.path,
+            cwd=cwd or self.path,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
