@@ -77,7 +77,11 @@ class Script:
         try:
             return client.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            return client.eval(self.source, len(keys), *keys, *args)
+            return self.eval(client, keys, args)
+
+    def eval(self, client: Any, keys: list[Any], args: list[Any]) -> Any:
+        """Run the script sent in full (when the server said it does not know the SHA)."""
+        return client.eval(self.source, len(keys), *keys, *args)
 
     def queue(self, pipe: Any, keys: list[Any], args: list[Any]) -> None:
         """Add the script, by SHA, to the pipeline *pipe* (see :func:`is_noscript`)."""

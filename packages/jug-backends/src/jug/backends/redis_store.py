@@ -154,18 +154,29 @@ class redis_store(base_store):
         return self._locks + (key if isinstance(key, bytes) else key.encode())
 
     def _scan(self, prefix: bytes) -> Iterator[builtins.list[bytes]]:
-        """Batches of the keys starting with *prefix* (each key once), by ``SCAN``."""
+        """Batches of up to ``_BATCH`` keys starting with *prefix* (each key once), by ``SCAN``.
+
+        ``SCAN`` walks the whole key space (other projects' keys included) a slice at a
+        time; the matches are gathered into full batches, so that the work done per batch
+        (one script call, one ``DEL``) does not depend on how many keys others have.
+        """
         seen: set[bytes] = set()
+        pending: builtins.list[bytes] = []
         cursor: Any = 0
         pattern = prefix + b"*"
         while True:
-            cursor, batch = self._do("list keys", self.redis.scan, cursor, pattern, _BATCH)
-            fresh = [k for k in batch if k not in seen]
-            seen.update(fresh)
-            if fresh:
-                yield fresh
+            cursor, found = self._do("list keys", self.redis.scan, cursor, pattern, _BATCH)
+            for name in found:
+                if name not in seen:  # SCAN may return a key twice
+                    seen.add(name)
+                    pending.append(name)
+            if len(pending) >= _BATCH:
+                yield pending
+                pending = []
             if int(cursor) == 0:
-                return
+                break
+        if pending:
+            yield pending
 
     # -- results --------------------------------------------------------------------------
 
@@ -201,7 +212,7 @@ class redis_store(base_store):
             replies = pipe.execute(raise_on_error=False)
             for reply in replies:
                 if scripts.is_noscript(reply):
-                    _RELEASE(self.redis, [lkey], [mine])
+                    _RELEASE.eval(self.redis, [lkey], [mine])
                 elif isinstance(reply, Exception):
                     raise reply
 
