@@ -192,11 +192,17 @@ def make_parser(command: SubCommand) -> argparse.ArgumentParser:
     own = parser.add_argument_group(f"options of jug {command.name}")
     command.parse(own)
     given: dict[str, Any] = {}
+    aliases: dict[str, str] = {}
     for action in own._group_actions:
         if action.default is not argparse.SUPPRESS and action.dest != argparse.SUPPRESS:
             given[action.dest] = action.default
             action.default = argparse.SUPPRESS
+        for flag in action.option_strings:
+            # `--greeting` with dest="report_greeting": `greeting = ...` works in a file too.
+            if flag.startswith("--") and flag[2:].replace("-", "_") != action.dest:
+                aliases[flag[2:].replace("-", "_")] = action.dest
     parser._jug_parse_defaults = given  # type: ignore[attr-defined]
+    parser._jug_aliases = aliases  # type: ignore[attr-defined]
     if not own._group_actions:
         parser._action_groups.remove(own)
     _add_common_options(parser.add_argument_group("common options"))
@@ -206,6 +212,12 @@ def make_parser(command: SubCommand) -> argparse.ArgumentParser:
 def parser_defaults(parser: argparse.ArgumentParser) -> dict[str, Any]:
     """Defaults that a subcommand gave with ``add_argument(default=...)``."""
     return dict(getattr(parser, "_jug_parse_defaults", {}))
+
+
+def parser_aliases(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Option names (``-`` as ``_``) of a subcommand's own options whose ``dest`` differs,
+    mapped to the ``dest``: both may be used as keys in the subcommand's own section."""
+    return dict(getattr(parser, "_jug_aliases", {}))
 
 
 def _normalise_verbose(args: Sequence[str]) -> list[str]:
@@ -313,8 +325,14 @@ def _convert(raw: Any, default: Any, where: str) -> Any:
         raise ConfigError(f"{where}: expected a {type(default).__name__}, got {raw!r}") from None
 
 
+_warned: set[str] = set()
+
+
 def _warn(message: str) -> None:
-    print(f"jug: warning: {message}", file=sys.stderr)
+    # Files are read more than once (finding the jugfile, `jug config`): warn once.
+    if message not in _warned:
+        _warned.add(message)
+        print(f"jug: warning: {message}", file=sys.stderr)
 
 
 def _known_elsewhere(dest: str) -> bool:
@@ -333,6 +351,7 @@ def _apply_config(
     defaults: dict[str, Any],
     path: Path,
     command: str,
+    aliases: dict[str, str],
 ) -> None:
     from jug.subcommands._registry import subcommand_names
 
@@ -345,6 +364,8 @@ def _apply_config(
             continue
         for key, raw in cfg.items(section):
             dest = key.replace("-", "_")
+            if section == command:
+                dest = aliases.get(dest, dest)
             if dest not in defaults:
                 # [main] may hold options of other subcommands (e.g. `target` for execute).
                 if section == command or not _known_elsewhere(dest):
@@ -366,14 +387,16 @@ def check_config_file(path: Path) -> list[str]:
     options = all_option_defaults()
     problems = []
     cfg = _read_config(path)
-    everything: dict[str, Any] = {k: v for opts in options.values() for k, v in opts.items()}
+    everything: dict[str, Any] = {k: v for opts, _ in options.values() for k, v in opts.items()}
     for section in cfg.sections():
         if section != "main" and section not in options:
             problems.append(f"{path}: unknown section [{section}] (no such subcommand)")
             continue
-        known = everything if section == "main" else options[section]
+        known = everything if section == "main" else options[section][0]
+        aliases = {} if section == "main" else options[section][1]
         for key, raw in cfg.items(section):
             dest = key.replace("-", "_")
+            dest = aliases.get(dest, dest)
             if dest not in known:
                 problems.append(f"{path}: unknown option {key!r} in [{section}]")
                 continue
@@ -396,10 +419,12 @@ def _resolve_jugfile(jugfile: str) -> str:
     return jugfile
 
 
-def command_defaults(command: SubCommand) -> dict[str, Any]:
-    """Every option of *command* with its default value (common options included)."""
+def command_defaults(command: SubCommand) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every option of *command* with its default value (common options included), and
+    the aliases of its option names (see :func:`parser_aliases`)."""
     parser = make_parser(command)
-    return {**COMMON_DEFAULTS, **parser_defaults(parser), **command.parse_defaults()}
+    defaults = {**COMMON_DEFAULTS, **parser_defaults(parser), **command.parse_defaults()}
+    return defaults, parser_aliases(parser)
 
 
 def parse(command: SubCommand, args: Sequence[str]) -> Options:
@@ -438,20 +463,21 @@ def parse(command: SubCommand, args: Sequence[str]) -> Options:
     defaults = {**COMMON_DEFAULTS, **parser_defaults(parser), **command.parse_defaults()}
     values = dict(defaults)
     sources = dict.fromkeys(defaults, DEFAULT_SOURCE)
+    aliases = parser_aliases(parser)
     read = user_config_files()
     for path in read:
-        _apply_config(values, sources, defaults, path, command.name)
+        _apply_config(values, sources, defaults, path, command.name, aliases)
     if positional:
         jugfile = positional[0]
     else:
         # A project file near the current directory may name the jugfile.
         probe, probe_sources = dict(values), dict(sources)
         for path in project_config_files("jugfile.py"):
-            _apply_config(probe, probe_sources, defaults, path, command.name)
+            _apply_config(probe, probe_sources, defaults, path, command.name, aliases)
         jugfile = str(probe["jugfile"])
     project = project_config_files(_resolve_jugfile(jugfile))
     for path in project:
-        _apply_config(values, sources, defaults, path, command.name)
+        _apply_config(values, sources, defaults, path, command.name, aliases)
     read = read + project
 
     for dest, raw in cli.items():

@@ -203,15 +203,16 @@ def is_builtin(name: str) -> bool:
 
 
 @cache
-def all_option_defaults() -> dict[str, dict[str, Any]]:
-    """Subcommand name → its options and their defaults, for every loadable subcommand.
+def all_option_defaults() -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
+    """Subcommand name → (its options and their defaults, aliases of option names), for
+    every loadable subcommand.
 
     Imports every subcommand: only for checking configuration files. Broken plugins are
     skipped (they are reported when run).
     """
     from jug.options import command_defaults
 
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
     for name in subcommand_names():
         try:
             out[name] = command_defaults(get_subcommand(name))
@@ -222,4 +223,4 @@ def all_option_defaults() -> dict[str, dict[str, Any]]:
 
 def all_option_names() -> set[str]:
     """The ``dest`` of every option of every loadable subcommand."""
-    return {dest for options in all_option_defaults().values() for dest in options}
+    return {dest for options, _ in all_option_defaults().values() for dest in options}
