@@ -167,3 +167,5 @@ def test_server_lost_for_good_fails_cleanly(private_redis, project):
     last = err.strip().splitlines()[-1]
     assert "lost the connection to redis at 127.0.0.1" in last, err
     assert "within 1s" in last
+    # The store failed, not a task: no task is reported as failed, no traceback.
+    assert "Traceback" not in err and "failed:" not in err

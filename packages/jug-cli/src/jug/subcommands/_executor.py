@@ -24,6 +24,7 @@ any progress.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import jug
+from jug.backends.base import StoreError
 from jug.errors import LockNotHeldError
 from jug.store import DEFAULT_LEASE, Store
 from jug.task import Task, alltasks
@@ -436,7 +438,14 @@ class Executor:
         self._keeper.hold(t)
         try:
             self.on_task_start(t)
-            t.run(force=True, debug_mode=opts.debug)
+            self._run_and_save(t, opts.debug)
+        except StoreError:
+            # The store failed, not the task (e.g. redis unreachable for longer than its
+            # retry time): stop with the store's one-line message, freeing the lock if we can.
+            self._keeper.drop()
+            with contextlib.suppress(StoreError):
+                t.unlock()
+            raise
         except Exception as exc:
             error = self._format_error(exc)
             self._progress.clear()
@@ -465,6 +474,23 @@ class Executor:
         self._account(h, t.name, self.result.executed)
         self.on_task_done(t)
         return _RAN
+
+    def _run_and_save(self, t: Task, debug: bool) -> None:
+        """Run *t* (holding its lock) and save its result.
+
+        A store offering ``dump_and_release`` (the redis store) saves the result and
+        releases the lock in one round trip; the later ``unlock`` then has nothing to do.
+        """
+        dump_and_release = getattr(self.store, "dump_and_release", None)
+        lock = getattr(t, "_lock", None)
+        if dump_and_release is None or lock is None:
+            t.run(force=True, debug_mode=debug)
+            return
+        result = t.run(force=True, save=False, debug_mode=debug)
+        assert self._keeper is not None
+        self._keeper.drop()  # no lease refresh may race the release
+        dump_and_release(result, t.hash(), lock)
+        t._set_loadable(True)
 
     def _complete(self, run: _Run, h: str) -> None:
         """Record that *h* has a result; make its dependents ready; free memory."""
