@@ -113,7 +113,13 @@ def _configure_logging(level: str) -> None:
     logger.setLevel(numeric)
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("jug: %(message)s"))
+        # At debug level, several workers' logs get interleaved: say who and when.
+        fmt = (
+            "jug[%(process)d] %(asctime)s %(levelname)s: %(message)s"
+            if numeric == logging.DEBUG
+            else "jug: %(message)s"
+        )
+        handler.setFormatter(logging.Formatter(fmt, datefmt="%H:%M:%S"))
         logger.addHandler(handler)
         logger.propagate = False
 

@@ -9,6 +9,7 @@ removed unless ``--force`` is given.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Iterable
@@ -22,6 +23,8 @@ from ._graph import TaskGraph
 from ._loading import current_tasks, stopped_at_barrier
 
 __all__ = ["CleanupCommand", "CleanupReport", "remove_locks"]
+
+log = logging.getLogger("jug")
 
 
 @dataclass
@@ -73,15 +76,25 @@ def remove_locks(
         if state == "failed":
             if lock.is_failed():
                 lock.force_release()
+                log.info("removed the failure record of %s", names.get(key, key))
                 report.failed += 1
         elif failed_only:
             continue
         elif state == "stale":
             if lock.get():
                 lock.release()
+                log.info(
+                    "removed the stale lock of %s (%s, pid %s)",
+                    names.get(key, key),
+                    info.host,
+                    info.pid,
+                )
                 report.stale += 1
         elif force:
             lock.force_release()
+            log.info(
+                "removed the live lock of %s (%s, pid %s)", names.get(key, key), info.host, info.pid
+            )
             report.live += 1
         else:
             name = names.get(key, "a task not in this jugfile")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -17,6 +18,8 @@ from ._loading import current_tasks, stopped_at_barrier
 from ._table import format_table
 
 __all__ = ["Invalidation", "InvalidateCommand", "invalidate"]
+
+log = logging.getLogger("jug")
 
 _BARRIER_NOTE = (
     "Note: the jugfile stops at a barrier() whose tasks are not all finished, so the tasks "
@@ -63,6 +66,7 @@ def invalidate(graph: TaskGraph, hashes: Sequence[str], store: Store) -> Invalid
     present = store.can_load_many(affected)
     for h in affected:
         if h in present and store.remove(h):
+            log.info("invalidated %s (%s)", graph.task[h].name, h)
             out.removed[graph.task[h].name] += 1
         for t in graph.objects(h):
             t.unload()

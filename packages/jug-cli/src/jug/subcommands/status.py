@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -22,6 +23,8 @@ _BARRIER_NOTE = (
     "Note: the jugfile stops at a barrier() whose tasks are not all finished; "
     "tasks defined after it are not counted yet."
 )
+
+log = logging.getLogger("jug")
 
 #: Lines of a failed task's traceback shown by ``jug status --failed``.
 TRACEBACK_LINES = 6
@@ -161,6 +164,7 @@ class StatusCommand(SubCommand):
         cached = self._cached
         if jugspace is None and cached is not None:
             if cached.complete or len(store.can_load_many(cached.order)) < len(cached.order):
+                log.info("using the task graph cached in %s", options.cache_file)
                 return cached
             # Everything before the barrier is finished now: read the jugfile past it.
             from jug.runtime import _set_jug_running
@@ -177,6 +181,7 @@ class StatusCommand(SubCommand):
             try:
                 key = cache_key(options.jugfile, options.jugdir, options.argv)
                 write_cache(options.cache_file, key, graph)
+                log.info("saved the task graph in %s", options.cache_file)
             except OSError as exc:
                 print(f"jug: warning: could not write the status cache: {exc}", file=sys.stderr)
         return graph
