@@ -25,9 +25,17 @@ SUBCOMMAND_OPTIONS = {
         "--verbose",
         "--jugdir",
     ],
-    "status": ["--short", "--jugdir", "--verbose", "--debug"],
+    "status": ["--short", "--jugdir", "--verbose", "--debug", "--cache", "--cache-file"]
+    + ["--clear", "--failed"],
     "check": ["--jugdir"],
     "sleep-until": ["--poll-interval", "--jugdir"],
+    "invalidate": ["--target", "--invalid", "--short"],
+    "cleanup": ["--locks-only", "--failed-only", "--keep-locks", "--force"],
+    "graph": ["--output", "--format"],
+    "count": ["--short"],
+    "demo": ["--verbose"],
+    "config": ["--for"],
+    "shell": ["--jugdir"],
 }
 
 
@@ -51,7 +59,7 @@ def test_subcommand_help_lists_its_options(project, name):
     done = project.jug(name, "--help")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"usage: jug {name}")
-    for option in SUBCOMMAND_OPTIONS[name]:
+    for option in [*SUBCOMMAND_OPTIONS[name], "--show-config"]:
         assert option in done.stdout, (name, option)
     # A subcommand's help does not advertise another's options.
     if name != "execute":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 LOUD = """
 from jug import TaskGenerator, barrier
@@ -160,3 +161,16 @@ def test_table_fits_the_terminal_width(project):
     assert max(len(line) for line in wide) > 70
     # Task names are never cut.
     assert any(line.endswith("jugfile.double") for line in narrow)
+
+
+def test_verbose_levels_give_readable_log_lines(project):
+    project.write("jugfile.py", LOUD)
+    done = project.jug("status", "--cache", "--verbose")
+    assert "jug: saved the task graph in .jugstatus.json" in done.stderr.splitlines()
+    done = project.jug("status", "--cache", "--verbose", "debug")
+    line = next(x for x in done.stderr.splitlines() if "using the task graph" in x)
+    # At debug level: which process, when, what level.
+    assert re.fullmatch(
+        r"jug\[\d+\] \d\d:\d\d:\d\d INFO: using the task graph cached in \.jugstatus\.json", line
+    )
+    assert project.jug("status", "--cache", "--verbose", "warning").stderr == ""

@@ -182,3 +182,21 @@ def test_shell_help_and_listing(shell_project):
     assert "  shell        Open an IPython shell with the jugfile loaded" in listing
     done = p.jug("shell", "--help")
     assert done.returncode == 0 and done.stdout.startswith("usage: jug shell")
+
+
+def test_shell_help_does_not_import_ipython(shell_project):
+    script = (
+        "import sys\n"
+        "from jug.jug import main\n"
+        "try:\n"
+        "    main(['shell', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('MODULES', 'jug.shell' in sys.modules, 'IPython' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=shell_project.env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "usage: jug shell" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "MODULES True False"
