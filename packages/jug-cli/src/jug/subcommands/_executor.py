@@ -38,6 +38,7 @@ from typing import Any
 import jug
 from jug.backends.base import StoreError
 from jug.errors import LockNotHeldError
+from jug.hooks import has_hooks, jug_hook
 from jug.store import DEFAULT_LEASE, Store
 from jug.task import Task, alltasks
 
@@ -145,6 +146,8 @@ class ExecutionResult:
         out).
     problems : list of str
         One line per reason why work was left undone.
+    stop_reason : str or None
+        Why an exit check (see :mod:`jug.hooks.exit_checks`) ended the run early.
     """
 
     executed: Counter[str] = field(default_factory=Counter)
@@ -152,6 +155,7 @@ class ExecutionResult:
     failures: list[TaskFailure] = field(default_factory=list)
     undone: int = 0
     problems: list[str] = field(default_factory=list)
+    stop_reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -160,7 +164,9 @@ class ExecutionResult:
 
     @property
     def exit_code(self) -> int:
-        """0 if :attr:`ok`, else 1."""
+        """0 if :attr:`ok` or if an exit check stopped the run early (no task failed), else 1."""
+        if self.stop_reason is not None and not self.failures:
+            return 0
         return 0 if self.ok else 1
 
     def summary(self, short: bool = False) -> str:
@@ -221,8 +227,8 @@ class Executor:
 
     Notes
     -----
-    The ``on_*`` methods and :meth:`should_stop` do nothing here; they are the places where
-    hooks plug in (override them in a subclass to observe or limit execution).
+    The ``on_*`` methods and :meth:`should_stop` fire the hooks of :mod:`jug.hooks`
+    (override them in a subclass to observe or limit execution in other ways).
     """
 
     def __init__(
@@ -244,23 +250,49 @@ class Executor:
         self._progress = Progress(self.stream, enabled=False)
         self._jug_dirs = tuple(os.path.join(p, "") for p in jug.__path__)
 
-    # -- extension points (issue 4 connects jug.hooks here) -------------------------------
+    # -- extension points: they fire the hooks of jug.hooks ----------------------------------
 
     def on_start(self) -> None:
         """Called once before any task runs."""
 
+    def on_task_loadable(self, task: Task) -> None:
+        """Called when *task*'s result is found in the store (hook ``execute.task-loadable``)."""
+        self._fire("execute.task-loadable", task)
+
     def on_task_start(self, task: Task) -> None:
-        """Called after *task* is locked, right before it runs."""
+        """Called after *task* is locked, right before it runs (``execute.task-pre-execute``)."""
+        jug_hook("execute.task-pre-execute", (task,))
 
     def on_task_done(self, task: Task) -> None:
-        """Called after *task* ran and its result was saved."""
+        """Called after *task* ran and its result was saved (``execute.task-executed1``)."""
+        self._fire("execute.task-executed1", task)
 
     def on_task_failed(self, task: Task, error: str) -> None:
         """Called after *task* raised (*error* is the formatted traceback)."""
+        self._fire("execute.task-failed", task, error)
 
     def should_stop(self) -> bool:
-        """Checked before each task: return True to stop taking new tasks."""
-        return False
+        """Checked before each task: return True to stop taking new tasks.
+
+        Here: whether an exit check (hook ``execute.check-exit``) asks to stop; its
+        message becomes :attr:`ExecutionResult.stop_reason` and the exit code stays 0.
+        """
+        if self.result.stop_reason is None and has_hooks("execute.check-exit"):
+            for reason in jug_hook("execute.check-exit"):
+                if reason:
+                    self.result.stop_reason = str(reason)
+                    break
+        return self.result.stop_reason is not None
+
+    def _fire(self, name: str, *args: Any) -> None:
+        """Fire a hook; a hook calling ``sys.exit()`` (as Jug 2.x hooks did) stops the run."""
+        if not has_hooks(name):
+            return
+        try:
+            jug_hook(name, args)
+        except SystemExit as exc:
+            if self.result.stop_reason is None:
+                self.result.stop_reason = f"a hook for {name} called sys.exit({exc.code!r})"
 
     def on_end(self) -> None:
         """Called once at the end, also after an error or interruption."""
@@ -340,7 +372,7 @@ class Executor:
             for t in graph.objects(h):
                 t._set_loadable(loadable)
             if loadable:
-                self._account(h, graph.task[h].name, self.result.loaded)
+                self._loaded(h, graph.task[h])
         run = _Run(graph, order, done)
         self._loop(run)
         undone = run.total - len(run.done)
@@ -359,7 +391,7 @@ class Executor:
             if self._drain(run):
                 last_progress = time.monotonic()
                 pause = first_pause
-            if self._stopped or not run.waiting:
+            if self._stopped or not run.waiting or self._stop_requested():
                 return
             left = patience - (time.monotonic() - last_progress)
             if left <= 0:
@@ -376,7 +408,7 @@ class Executor:
                     del run.waiting[h]
                     for t in run.graph.objects(h):
                         t._set_loadable(True)
-                    self._account(h, run.graph.task[h].name, self.result.loaded)
+                    self._loaded(h, run.graph.task[h])
                     self._complete(run, h)
             if finished:
                 last_progress = time.monotonic()
@@ -390,9 +422,7 @@ class Executor:
         """Attempt every ready task; return whether any completed."""
         progressed = False
         while run.ready:
-            if self.should_stop():
-                self._stopped = True
-                self.result.problems.append("stopped before all tasks were done")
+            if self._stop_requested():
                 return progressed
             h = run.ready.pop()
             if h in run.done:
@@ -413,6 +443,15 @@ class Executor:
                     return progressed
         return progressed
 
+    def _stop_requested(self) -> bool:
+        """Ask :meth:`should_stop`; record why the run ends early."""
+        if not self.should_stop():
+            return False
+        self._stopped = True
+        if self.result.stop_reason is None:
+            self.result.problems.append("stopped before all tasks were done")
+        return True
+
     def _attempt(self, run: _Run, h: str, retry: bool) -> int:
         t = run.graph.task[h]
         self._progress.update(len(run.done), run.total, t.name)
@@ -424,7 +463,7 @@ class Executor:
             # Re-check under the lock: another worker may have finished it meanwhile.
             if t.can_load():
                 t.unlock()
-                self._account(h, t.name, self.result.loaded)
+                self._loaded(h, t)
                 return _LOADED
         except BaseException:
             t.unlock()
@@ -526,7 +565,14 @@ class Executor:
             if counter is not None:
                 counter[name] += 1
 
+    def _loaded(self, h: str, task: Task) -> None:
+        if h not in self._accounted:
+            self._account(h, task.name, self.result.loaded)
+            self.on_task_loadable(task)
+
     def _explain(self, run: _Run, undone: int) -> None:
+        if self.result.stop_reason is not None:
+            return  # stopped early on purpose: what is left is for later runs
         problems = self.result.problems
         if run.waiting:
             waited = self.options.wait_cycle_time * self.options.nr_wait_cycles

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -11,6 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from jug.errors import JugError
+from jug.hooks import jug_hook
+from jug.hooks.exit_checks import STOP_FILE, execute_exit_checks
 from jug.store import DEFAULT_LEASE
 
 from . import SubCommand
@@ -87,6 +90,13 @@ class ExecuteCommand(SubCommand):
             help="lease of this worker's locks: a lock not refreshed for this long is taken "
             f"over by other workers (default: {DEFAULT_LEASE:g})",
         )
+        parser.add_argument(
+            "--env-exit-checks",
+            action=argparse.BooleanOptionalAction,
+            help="stop early as the JUG_MAX_TASKS, JUG_MAX_HOURS, JUG_MAX_MINUTES, "
+            "JUG_MAX_SECONDS and JUG_EXIT_IF_FILE_EXISTS environment variables say "
+            f"(default: on; the stop file {STOP_FILE} is always honoured)",
+        )
 
     def parse_defaults(self) -> dict[str, Any]:
         return {
@@ -96,6 +106,7 @@ class ExecuteCommand(SubCommand):
             "keep_failed": False,
             "target": [],
             "lease": DEFAULT_LEASE,
+            "env_exit_checks": True,
         }
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
@@ -109,14 +120,23 @@ class ExecuteCommand(SubCommand):
             store, opts, reload=lambda: reload_jugfile(options.jugfile, options.argv)
         )
         try:
-            with _sigterm_raises():
+            checks = execute_exit_checks(os.environ, getattr(options, "env_exit_checks", True))
+        except ValueError as exc:
+            # A malformed JUG_MAX_* variable: refuse to start rather than run unlimited.
+            raise JugError(f"{exc} (or run with --no-env-exit-checks)") from None
+        try:
+            with checks, _sigterm_raises():
                 result = executor.run(current_tasks(), not stopped_at_barrier(jugspace))
         except Terminated:
             print(
                 "jug: terminated by SIGTERM (the running task's lock was released)", file=sys.stderr
             )
             return 128 + signal.SIGTERM
+        jug_hook("execute.finished_pre_status")
         print(result.summary(short=options.short))
+        jug_hook("execute.finished_post_status")
+        if result.stop_reason is not None:
+            print(f"jug: stopped early ({result.stop_reason})", file=sys.stderr)
         for problem in result.problems:
             print(f"jug: {problem}", file=sys.stderr)
         return result.exit_code
