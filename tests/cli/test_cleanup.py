@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from jug.backend_registry import open_store
 
 JUGFILE = """
@@ -97,6 +99,11 @@ def test_locks_only_removes_stale_and_failed_but_never_live(project, hashes):
     # The holder still owns its lock: release works (it is owner-checked).
     assert live.refresh()
     del stale
+    short = project.jug("cleanup", "--locks-only", "--short")
+    assert short.stdout.splitlines() == [
+        "Removed 0 stale locks, 0 failure records.",
+        "Kept 1 live lock of running workers (--force removes them).",
+    ]
 
     done = project.jug("cleanup", "--locks-only", "--force")
     assert done.returncode == 0
@@ -105,6 +112,7 @@ def test_locks_only_removes_stale_and_failed_but_never_live(project, hashes):
     assert not live.refresh()
 
 
+@pytest.mark.slow
 def test_live_lock_of_a_running_worker_survives_cleanup(project, wait):
     project.write(
         "jugfile.py",
@@ -122,10 +130,10 @@ def test_live_lock_of_a_running_worker_survives_cleanup(project, wait):
         slow(1)
         """,
     )
-    worker = project.spawn("execute", "--lease", "2")
+    worker = project.spawn("execute", "--lease", "3")
     try:
         wait(lambda: (project.path / "started").exists(), what="the task to start")
-        time.sleep(2.5)  # longer than the lease: only the worker's refreshes keep it live
+        time.sleep(3.5)  # longer than the lease: only the worker's refreshes keep it live
         done = project.jug("cleanup")
         assert done.returncode == 0, done.stderr
         assert "Kept 1 live lock" in done.stdout

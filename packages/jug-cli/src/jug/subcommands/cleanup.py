@@ -185,7 +185,7 @@ class CleanupCommand(SubCommand):
         if report.kept_live:
             print(
                 f"Kept {_plural(len(report.kept_live), 'live lock')} of running workers "
-                "(--force removes them):"
+                "(--force removes them)" + ("." if options.short else ":")
             )
             if not options.short:
                 for line in report.kept_live:
