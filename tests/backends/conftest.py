@@ -72,6 +72,25 @@ def store(request, tmp_path):
     s.close()
 
 
+SHARED_BACKENDS = [
+    "file",
+    "memtest",
+    *(pytest.param(kind, marks=pytest.mark.requires_redis) for kind in SERVER_KINDS),
+]
+
+
+@pytest.fixture(params=SHARED_BACKENDS)
+def shared_store(request, tmp_path):
+    """``(store, jugdir)`` for each backend that several processes can share."""
+    s = open_store(request.param, tmp_path, request)
+    jugdir = {
+        "file": lambda: s.jugdir,
+        "memtest": lambda: f"memtest:{s.path}",
+    }.get(request.param, lambda: s.jugdir)()
+    yield s, jugdir
+    s.close()
+
+
 # -- redis-protocol servers --------------------------------------------------------------
 
 
