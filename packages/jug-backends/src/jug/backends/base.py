@@ -30,6 +30,11 @@ What jug relies on
 * The bulk methods (:meth:`~base_store.can_load_many`, :meth:`~base_store.lock_infos`)
   answer for many keys in one listing or one round trip; the defaults here are correct but
   ask key by key.
+* Optionally, ``dump_and_release(obj, key, lock)`` saves a result and then releases the
+  lock the caller holds, in one operation where the store can (the redis store sends both
+  in one round trip); ``jug execute`` uses it when a store has it.
+
+A complete example backend is in ``docs/writing-a-backend.md``.
 """
 
 from __future__ import annotations
