@@ -287,3 +287,11 @@ def test_execute_exit_checks_are_scoped(tmp_path, monkeypatch):
         assert _stop_reason() == [f"stop file: the file '{STOP_FILE}' exists"]
     with pytest.raises(ValueError):
         execute_exit_checks({"JUG_MAX_SECONDS": "soon"})
+
+
+def test_env_exit_checks_can_be_turned_off_in_a_config_file(project, parse_summary):
+    _project(project)
+    project.write(".jugrc", "[execute]\nenv-exit-checks = no\n")
+    done = project.jug("execute", env={"JUG_MAX_TASKS": "2"})
+    assert done.returncode == 0, done.stderr
+    assert parse_summary(done.stdout)["Total"][0] == 10 and "warning" not in done.stderr
