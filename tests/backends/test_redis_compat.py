@@ -108,6 +108,17 @@ def test_our_values_have_the_original_layout(redis_server):
     payload = zlib.decompress(base64.b64decode(client.get(f"result:{k('arr')}")))
     assert payload.startswith(b"N\x93NUMPY")
     assert client.get(f"result:{k('none')}") == b""
+    # A large array whose bytes do not compress is stored without compressing, in the
+    # same format (a zlib stream of stored blocks), so that saving it is fast.
+    noise = np.random.default_rng(0).random(300_000)
+    store.dump(noise, k("noise"))
+    stream = base64.b64decode(client.get(f"result:{k('noise')}"))
+    assert stream[:2] == b"\x78\x01"  # zlib header of level 0
+    assert zlib.decompress(stream).startswith(b"N\x93NUMPY")
+    assert np.array_equal(store.load(k("noise")), noise)
+    ramp = np.arange(300_000.0)  # compressible: compressed as usual
+    store.dump(ramp, k("ramp"))
+    assert len(client.get(f"result:{k('ramp')}")) < ramp.nbytes / 2
     assert store.getlock(k("t")).get()
     record = json.loads(client.get(f"lock:{k('t')}"))
     assert record["token"] and record["lease"] == store.lease
@@ -126,6 +137,8 @@ def test_original_reads_what_we_write(redis_server, python_run):
         "arr": np.arange(6.0).reshape(2, 3),
         "fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
         "masked": np.ma.array([1, 2], mask=[0, 1]),
+        # Large and incompressible: stored as an uncompressed zlib stream.
+        "random": np.random.default_rng(1).random(300_000),
     }
     for name, obj in objs.items():
         store.dump(obj, k(name))

@@ -147,7 +147,9 @@ def _write_npy(out: Any, arr: Any) -> None:
         out.write(chunk.tobytes("C"))
 
 
-def write_result(obj: Any, out: IO[bytes], compress_numpy: bool = False) -> None:
+def write_result(
+    obj: Any, out: IO[bytes], compress_numpy: bool = False, level: int = COMPRESSION_LEVEL
+) -> None:
     """Write the stored form of *obj* to the binary stream *out*.
 
     Parameters
@@ -158,13 +160,16 @@ def write_result(obj: Any, out: IO[bytes], compress_numpy: bool = False) -> None
         Where to write (a real file gets the fastest ``.npy`` path).
     compress_numpy : bool, optional
         Compress plain numpy arrays too (``b'N'`` form) instead of writing raw ``.npy``.
+    level : int, optional
+        zlib level of the compressed forms (0 stores without compressing, still as a
+        zlib stream: every reader decodes it the same way).
     """
     if obj is None:
         return
     if not compress_numpy and is_plain_array(obj):
         _write_npy(out, obj)
         return
-    writer = _CompressingWriter(out)
+    writer = _CompressingWriter(out, level)
     if is_plain_array(obj):
         writer.write(_TAG_NUMPY)
         _write_npy(writer, obj)
@@ -248,10 +253,10 @@ def read_result(stream: IO[bytes]) -> Any:
     return decode(head + stream.read())
 
 
-def encode(obj: Any) -> bytes:
+def encode(obj: Any, level: int = COMPRESSION_LEVEL) -> bytes:
     """Return the compressed stored form of *obj* (arrays as ``b'N'``; ``None`` as ``b''``)."""
     out = io.BytesIO()
-    write_result(obj, out, compress_numpy=True)
+    write_result(obj, out, compress_numpy=True, level=level)
     return out.getvalue()
 
 

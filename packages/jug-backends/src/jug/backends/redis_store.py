@@ -36,6 +36,7 @@ import json
 import os
 import socket
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -46,12 +47,16 @@ from . import _redis_scripts as scripts
 from ._redis_client import connect, describe, retrying, unreachable
 from ._redis_url import RedisTarget, parse
 from .base import StoreError, base_lock, base_store
-from .encode import DecodeError, decode, encode
+from .encode import COMPRESSION_LEVEL, DecodeError, decode, encode, is_plain_array
 
 __all__ = ["redis_store", "redis_lock", "from_jugdir"]
 
 # Keys per existence check / lock listing round trip, and SCAN's COUNT hint.
 _BATCH = 5000
+# Arrays of at least _SAMPLE_FROM bytes are stored uncompressed if _SAMPLE bytes do not
+# compress (see _level_for).
+_SAMPLE_FROM = 1 << 20
+_SAMPLE = 1 << 18
 # The original jug's lock values.
 _ORIGINAL_RUNNING = b"L"
 _ORIGINAL_FAILED = b"F"
@@ -62,6 +67,23 @@ _REFRESH = scripts.Script(scripts.REFRESH)
 _FAIL = scripts.Script(scripts.FAIL)
 _EXISTS_MANY = scripts.Script(scripts.EXISTS_MANY)
 _RECORDS = scripts.Script(scripts.RECORDS)
+
+
+def _level_for(obj: Any) -> int:
+    """zlib level for *obj*: 0 (store) for a large array whose bytes do not compress.
+
+    The original's format requires a zlib stream, but compressing incompressible data
+    (e.g. random floating-point numbers) costs seconds per hundred megabytes for nothing;
+    a sample tells.
+    """
+    if not is_plain_array(obj) or obj.nbytes < _SAMPLE_FROM or not obj.flags.c_contiguous:
+        return COMPRESSION_LEVEL
+    sample = memoryview(obj.reshape(-1).view("u1"))[:_SAMPLE]
+    return (
+        0
+        if len(zlib.compress(sample, COMPRESSION_LEVEL)) > 0.9 * len(sample)
+        else COMPRESSION_LEVEL
+    )
 
 
 def _lease_ms(lease: float) -> int:
@@ -181,7 +203,7 @@ class redis_store(base_store):
     # -- results --------------------------------------------------------------------------
 
     def _encode(self, obj: Any) -> bytes:
-        return base64.b64encode(encode(obj))
+        return base64.b64encode(encode(obj, _level_for(obj)))
 
     def dump(self, obj: Any, key: str | bytes) -> None:
         """Store *obj* under *key* in one ``SET`` (replacing any previous value atomically).
