@@ -1,59 +1,11 @@
 """The per-task-name tables printed by ``jug status``, ``execute``, ``invalidate``, ``count``.
 
-Count columns are 12 characters wide when the terminal has room; on a narrow terminal they
-shrink to what their titles and numbers need. Task names are never cut or wrapped (so that
-the output can be searched and pasted), they simply come last on each line.
+One implementation, shared with :func:`jug.io.print_task_summary_table`: it lives in
+jug-contrib (``jug._task_table``), which jug-cli depends on.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Sequence
+from jug._task_table import format_table, terminal_width
 
 __all__ = ["format_table", "terminal_width"]
-
-_COL = 12
-
-
-def terminal_width() -> int:
-    """Columns of the terminal (``$COLUMNS`` if set; 80 when not a terminal)."""
-    return shutil.get_terminal_size((80, 24)).columns
-
-
-def format_table(
-    headers: Sequence[str],
-    rows: Sequence[tuple[str, Sequence[int]]],
-    total: str = "Total",
-    width: int | None = None,
-) -> str:
-    """Right-aligned count columns, then the task name; a totals row at the bottom.
-
-    Parameters
-    ----------
-    headers : sequence of str
-        Titles of the count columns.
-    rows : sequence of (name, counts)
-        One row per task name, in display order.
-    total : str, optional
-        Label of the totals row.
-    width : int, optional
-        The width to fit in (default: the terminal's).
-    """
-    totals = [sum(counts[i] for _, counts in rows) for i in range(len(headers))]
-    name_width = max([len("Task name"), len(total), *(len(name) for name, _ in rows)])
-    if width is None:
-        width = terminal_width()
-    cols = [_COL] * len(headers)
-    if _COL * len(headers) + 2 + name_width > width:
-        # Narrow terminal: each column as wide as its title or its largest number, plus a gap.
-        cols = [max(len(h), len(str(t))) + 2 for h, t in zip(headers, totals, strict=True)]
-    rule = min(sum(cols) + 2 + name_width, max(width - 1, sum(cols) + 2 + len("Task name")))
-
-    def line(counts: Sequence[int | str], name: str) -> str:
-        return "".join(f"{c:>{w}}" for c, w in zip(counts, cols, strict=True)) + "  " + name
-
-    out = [line(headers, "Task name"), "-" * rule]
-    out.extend(line(counts, name) for name, counts in rows)
-    out.append("." * rule)
-    out.append(line(totals, total))
-    return "\n".join(out)
