@@ -200,3 +200,32 @@ def test_the_command_line_uses_the_same_table(project):
     assert done.returncode == 0, done.stderr
     table = format_table(["Executed", "Loaded"], [("jugfile.f", [3, 0])], width=80)
     assert done.stdout.rstrip("\n") == table
+
+
+def test_metadata_describes_every_kind_of_argument(module_factory, memory_store, tmp_path):
+    mod = module_factory(
+        "metafuncs",
+        """
+        from jug import TaskGenerator
+
+        @TaskGenerator
+        def pair(x):
+            return x, x + 1
+
+        @TaskGenerator
+        def use(*args, **kwargs):
+            return len(args)
+        """,
+    )
+    p = mod.pair(1)
+    odd = {1: "int key"}
+    t = mod.use(p[0], NoLoad(p), [1.5, None, "s"], odd, object, b"raw" * 100, flag=True)
+    write_metadata(t, str(tmp_path / "m.json"), "json")
+    run_all()
+    meta = json.loads((tmp_path / "m.json").read_text())
+    tasklet, noload, plain, mapping, obj, raw = meta["args"]
+    assert tasklet["of"]["name"] == "metafuncs.pair" and len(tasklet["tasklet"]) == 40
+    assert noload == {"noload": tasklet["of"]}
+    assert plain == [1.5, None, "s"] and mapping == repr(odd)
+    assert obj == repr(object) and raw.endswith("...") and len(raw) == 200
+    assert meta["kwargs"] == {"flag": True} and meta["hash"] == t.hash().decode()

@@ -15,6 +15,7 @@ from jug.testing import run_all
 from jug.utils import (
     CustomHash,
     cached_glob,
+    hash_with_mtime_size,
     identity,
     jug_execute,
     return_tuple,
@@ -92,7 +93,7 @@ def test_timed_path_hash_follows_mtime_and_size(tmp_path):
     p.write_text("hello")
     os.utime(p, (1_600_000_000, 1_600_000_000))
     h0 = timed_path(str(p)).__jug_hash__()
-    assert h0 == hash_one((str(p), 1_600_000_000, 5))
+    assert h0 == hash_one((str(p), 1_600_000_000, 5)) == hash_with_mtime_size(str(p))
     os.utime(p, (1_600_000_000.9, 1_600_000_000.9))  # whole seconds, as Jug 2.x
     assert timed_path(str(p)).__jug_hash__() == h0
     os.utime(p, (1_600_000_100, 1_600_000_100))

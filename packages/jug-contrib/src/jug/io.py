@@ -171,7 +171,7 @@ def _do_write_task_out(
     if oname is not None:
         _atomic_write(oname, lambda f: _dump_result(result, f))
     if metadata_fname is not None:
-        metadata = describe(wrapper.base)
+        metadata = _describe(wrapper.base)
         metadata["written"] = _now()
         text = _format_metadata(metadata, metadata_format)
         _atomic_write(metadata_fname, lambda f: f.write(text.encode("utf-8")))
@@ -221,7 +221,7 @@ def _format_metadata(metadata: dict[str, Any], metadata_format: str) -> str:
     return text
 
 
-def describe(obj: Any) -> Any:
+def _describe(obj: Any) -> Any:
     """A YAML/JSON-friendly description of *obj*: tasks by name, hash and inputs.
 
     Tasks become ``{'name', 'hash', 'args', 'kwargs', 'meta'}`` with their arguments
@@ -233,22 +233,22 @@ def describe(obj: Any) -> Any:
         out: dict[str, Any] = {
             "name": obj.name,
             "hash": obj.hash().decode("ascii"),
-            "args": [describe(a) for a in obj.args],
+            "args": [_describe(a) for a in obj.args],
         }
         if obj.kwargs:
-            out["kwargs"] = {str(k): describe(v) for k, v in obj.kwargs.items()}
+            out["kwargs"] = {str(k): _describe(v) for k, v in obj.kwargs.items()}
         out["meta"] = {"computed": bool(obj.can_load())}
         return out
     if isinstance(obj, Tasklet):
-        return {"tasklet": obj.hash().decode("ascii"), "of": describe(obj.base)}
+        return {"tasklet": obj.hash().decode("ascii"), "of": _describe(obj.base)}
     if isinstance(obj, NoLoad):
-        return {"noload": describe(obj.base)}
+        return {"noload": _describe(obj.base)}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, (list, tuple)):
-        return [describe(x) for x in obj]
+        return [_describe(x) for x in obj]
     if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
-        return {k: describe(v) for k, v in obj.items()}
+        return {k: _describe(v) for k, v in obj.items()}
     jug_hash = getattr(obj, "__jug_hash__", None)
     if jug_hash is not None and not isinstance(obj, type):
         h = jug_hash()
