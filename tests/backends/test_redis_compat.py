@@ -26,8 +26,20 @@ from jug.backends.redis_store import redis_store
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 ORIGINAL = os.environ.get("JUG_ORIGINAL_PYTHON", "/tmp/origjug/bin/python")
+
+
+def _original_with_redis() -> bool:
+    """Whether the original jug is installed here, with the redis package it needs."""
+    if not os.path.exists(ORIGINAL):
+        return False
+    probe = [ORIGINAL, "-c", "import redis, jug.backends.redis_store"]
+    return subprocess.run(probe, capture_output=True, timeout=60).returncode == 0
+
+
 needs_original = pytest.mark.skipif(
-    not os.path.exists(ORIGINAL), reason="the original jug is not installed here"
+    not _original_with_redis(),
+    reason="the original jug is not installed here with the redis package "
+    f"({ORIGINAL} -m pip install redis)",
 )
 pytestmark = pytest.mark.requires_redis
 
