@@ -116,14 +116,14 @@ def test_killed_worker_lease_expires_and_another_runs_the_task(redis_server, tmp
     (tmp_path / "jugfile.py").write_text(SLOW)
     (tmp_path / "hold").touch()
     url = redis_server.url + "?prefix=kill"
-    first = jug(tmp_path, "execute", "jugfile.py", "--jugdir", url, "--lease", "1")
+    first = jug(tmp_path, "execute", "jugfile.py", "--jugdir", url, "--lease", "2")
     wait_for(lambda: (tmp_path / f"started-{first.pid}").exists(), what="the task to start")
     store = redis_store(url)
     assert len(store.listlocks()) == 1
     first.send_signal(signal.SIGKILL)
     first.wait(30)
     (tmp_path / "hold").unlink()
-    # Nobody cleans up: the server drops the lock when the lease (1 s) runs out.
+    # Nobody cleans up: the server drops the lock when the lease (2 s) runs out.
     second = jug(tmp_path, "execute", "jugfile.py", "--jugdir", url, "--wait-cycle-time", "0.2")
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, out + err
