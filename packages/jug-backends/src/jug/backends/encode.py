@@ -179,10 +179,10 @@ def write_result(
     writer.finish()
 
 
-def _decode_npy(data: memoryview | bytes) -> Any:
+def _read_npy(stream: IO[bytes]) -> Any:
+    """Read one .npy array from *stream*, which must hold nothing after it."""
     from numpy.lib import format as npy_format
 
-    stream = io.BytesIO(data)
     try:
         arr = npy_format.read_array(stream, allow_pickle=False)
     except (ValueError, EOFError, OSError) as exc:
@@ -190,6 +190,10 @@ def _decode_npy(data: memoryview | bytes) -> Any:
     if stream.read(1):
         raise DecodeError("trailing bytes after the .npy data")
     return arr
+
+
+def _decode_npy(data: memoryview | bytes) -> Any:
+    return _read_npy(io.BytesIO(data))
 
 
 def _decompress(data: bytes | memoryview) -> memoryview:
@@ -237,16 +241,8 @@ def read_result(stream: IO[bytes]) -> Any:
     head = stream.read(len(NPY_MAGIC))
     if head == NPY_MAGIC:
         # Raw arrays are read straight into the array's memory (numpy uses readinto).
-        from numpy.lib import format as npy_format
-
         stream.seek(0)
-        try:
-            arr = npy_format.read_array(stream, allow_pickle=False)
-        except (ValueError, EOFError, OSError) as exc:
-            raise DecodeError(f"invalid .npy data ({exc})") from exc
-        if stream.read(1):
-            raise DecodeError("trailing bytes after the .npy data")
-        return arr
+        return _read_npy(stream)
     if stream.seekable():
         stream.seek(0)
         return decode(stream.read())
