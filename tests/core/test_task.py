@@ -259,3 +259,16 @@ def test_store_missing_gives_clear_error():
     finally:
         T.store = saved
         del alltasks[:]
+
+
+def test_save_and_unlock_saves_then_releases(store):
+    t = Task(double, 6)
+    with pytest.raises(LockNotHeldError):
+        t.save_and_unlock(12)
+    assert t.lock()
+    result = t.run(save=False)
+    assert not store.can_load(t.hash())
+    t.save_and_unlock(result)
+    assert store.load(t.hash()) == 12
+    assert not t.is_locked()
+    assert t.can_load() and t.result == 12

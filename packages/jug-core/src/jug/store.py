@@ -240,6 +240,15 @@ class Store(ABC):
                     removed += 1
         return removed
 
+    def dump_and_release(self, obj: Any, key: str | bytes, lock: Lock) -> None:
+        """Store *obj* under *key*, then release *lock* (held by the caller).
+
+        The result is saved before the lock goes, so no worker sees the task unlocked and
+        without a result. Stores that can do both in one round trip (redis) override this.
+        """
+        self.dump(obj, key)
+        lock.release()
+
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections or files held by the store."""
 

@@ -280,6 +280,25 @@ class Task(TaskletMixin):
         else:
             self.store.getlock(self.hash()).force_release()
 
+    def save_and_unlock(self, result: Any) -> None:
+        """Save *result* as this task's result and release its lock, which must be held.
+
+        Used after ``run(save=False)`` by the execution loop: the store does both in as few
+        round trips as it can (:meth:`jug.store.Store.dump_and_release`).
+
+        Raises
+        ------
+        LockNotHeldError
+            If this task object does not hold the lock.
+        """
+        if self._lock is None:
+            raise LockNotHeldError(f"cannot save {self.name} and unlock it: its lock is not held")
+        self.store.dump_and_release(result, self.hash(), self._lock)
+        self._lock = None
+        self._result = result
+        self._loaded = True
+        self._can_load = True
+
     def refresh_lock(self) -> bool:
         """Renew the lease of a held lock; ``False`` if it was lost."""
         return self._lock.refresh() if self._lock is not None else False

@@ -508,28 +508,20 @@ class Executor:
             self._keeper.drop()
             t.unlock()
             raise
-        self._keeper.drop()
-        t.unlock()
         self._account(h, t.name, self.result.executed)
         self.on_task_done(t)
         return _RAN
 
     def _run_and_save(self, t: Task, debug: bool) -> None:
-        """Run *t* (holding its lock) and save its result.
+        """Run *t* (holding its lock), then save its result and release the lock.
 
-        A store offering ``dump_and_release`` (the redis store) saves the result and
-        releases the lock in one round trip; the later ``unlock`` then has nothing to do.
+        Saving and releasing go to the store together (``Store.dump_and_release``), which
+        the redis store does in one round trip.
         """
-        dump_and_release = getattr(self.store, "dump_and_release", None)
-        lock = getattr(t, "_lock", None)
-        if dump_and_release is None or lock is None:
-            t.run(force=True, debug_mode=debug)
-            return
         result = t.run(force=True, save=False, debug_mode=debug)
         assert self._keeper is not None
         self._keeper.drop()  # no lease refresh may race the release
-        dump_and_release(result, t.hash(), lock)
-        t._set_loadable(True)
+        t.save_and_unlock(result)
 
     def _complete(self, run: _Run, h: str) -> None:
         """Record that *h* has a result; make its dependents ready; free memory."""
