@@ -13,7 +13,7 @@ export JUG_UV := $(UV)
 # Never let uv fetch a Python build: the machine's python3 is the one to use.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help tools sync demo test test-split lint format type build check-wheels docs bench bench-quick bump clean
+.PHONY: help tools sync demo test test-split lint format type build check-wheels docs bench bench-quick original bump clean
 
 help:
 	@echo "make demo          run the primes example with 4 workers on the file store"
@@ -88,6 +88,9 @@ docs: sync
 
 bench: sync
 	$(RUN) python bench/run.py
+
+original: sync
+	$(RUN) python bench/run.py --install-original
 
 bench-quick: sync
 	$(RUN) python bench/run.py --quick

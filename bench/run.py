@@ -77,7 +77,7 @@ def _env() -> dict[str, str]:
 def ensure_original() -> Path:
     """The original's ``jug`` command, installing it into bench/.venv-orig if needed."""
     jug = ORIG_VENV / "bin" / "jug"
-    if jug.exists():
+    if jug.exists() and any(ORIG_VENV.glob("lib/python*/site-packages/redis")):
         return jug
     uv = find_uv()
     if uv is None:
@@ -85,9 +85,10 @@ def ensure_original() -> Path:
     base = getattr(sys, "_base_executable", None) or sys.executable
     print(f"installing the original jug {ORIG_VERSION} into {ORIG_VENV} ...", file=sys.stderr)
     for cmd in (
-        [uv, "venv", "--quiet", "--python", base, str(ORIG_VENV)],
+        [uv, "venv", "--quiet", "--clear", "--python", base, str(ORIG_VENV)],
         [uv, "pip", "install", "--quiet", "--python", str(ORIG_VENV / "bin" / "python")]
-        + [f"jug=={ORIG_VERSION}", "numpy"],
+        # redis: the live compatibility tests also run the original against a redis server.
+        + [f"jug=={ORIG_VERSION}", "numpy", "redis"],
     ):
         done = subprocess.run(cmd, env=_env(), capture_output=True, text=True)
         if done.returncode != 0:
@@ -208,7 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, help="number of tasks (default 10,000; quick 300)")
     parser.add_argument("--repeat", type=int, help="repetitions, median taken (default 3; quick 1)")
     parser.add_argument("--no-orig", action="store_true", help="do not run the original")
+    parser.add_argument(
+        "--install-original",
+        action="store_true",
+        help="only install the original into bench/.venv-orig and print its python",
+    )
     args = parser.parse_args(argv)
+    if args.install_original:
+        print(ensure_original().parent / "python")
+        return 0
     n = args.tasks or (300 if args.quick else 10_000)
     repeat = args.repeat or (1 if args.quick else 3)
 
