@@ -38,7 +38,7 @@ def _lock(store, key, lease):
 
 def test_removes_results_no_task_uses(project, hashes):
     project.write("jugfile.py", JUGFILE)
-    assert project.jug("execute", extra_env={"N_TASKS": "6"}).returncode == 0
+    assert project.jug("execute", env={"N_TASKS": "6"}).returncode == 0
     store = _store(project)
     assert len(list(store.list())) == 6
     done = project.jug("cleanup")
@@ -70,7 +70,7 @@ def test_never_removes_results_hidden_behind_a_barrier(project):
     assert len(before) == 2
     # A different start: `a` has no result, loading stops at the barrier, and `b` (whose
     # result exists) cannot be told from an unused one. Nothing may be removed.
-    done = project.jug("cleanup", extra_env={"START": "5"})
+    done = project.jug("cleanup", env={"START": "5"})
     assert done.returncode == 1
     assert "barrier()" in done.stderr and "No result was removed" in done.stderr
     assert set(store.list()) == before
@@ -130,7 +130,7 @@ def test_live_lock_of_a_running_worker_survives_cleanup(project, wait):
         slow(1)
         """,
     )
-    worker = project.spawn("execute", "--lease", "3")
+    worker = project.start("execute", "--lease", "3")
     try:
         wait(lambda: (project.path / "started").exists(), what="the task to start")
         time.sleep(3.5)  # longer than the lease: only the worker's refreshes keep it live

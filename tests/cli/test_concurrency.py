@@ -2,51 +2,22 @@
 
 from __future__ import annotations
 
-import collections
 import signal
 import time
 
 import pytest
 
 from jug.backend_registry import open_store
-
-MANY = """
-import os
-import time
-from jug import TaskGenerator
-
-MARKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "marks")
-
-def mark(name):
-    # O_EXCL: a second execution of the same task in the same process would raise.
-    os.close(os.open(os.path.join(MARKS, f"{name}-{os.getpid()}"), os.O_CREAT | os.O_EXCL))
-
-@TaskGenerator
-def work(i):
-    mark(f"work{i}")
-    time.sleep(0.002)
-    return i
-
-@TaskGenerator
-def total(xs):
-    mark("total")
-    return sum(xs)
-
-results = [work(i) for i in range(199)]
-total(results)
-"""
+from jug.testing import HOLDING_JUGFILE, count_executions, counting_jugfile
 
 
 def test_four_workers_run_each_task_exactly_once(project, parse_summary, parse_status):
-    project.write("jugfile.py", MANY)
-    (project.path / "marks").mkdir()
-    workers = [project.spawn("execute", "--wait-cycle-time", "0.2") for _ in range(4)]
+    project.write("jugfile.py", counting_jugfile())
+    workers = [project.start("execute", "--wait-cycle-time", "0.2") for _ in range(4)]
     outputs = [w.communicate(timeout=120) for w in workers]
     for w, (_out, err) in zip(workers, outputs, strict=True):
         assert w.returncode == 0, err
-    executions = collections.Counter(
-        p.name.rsplit("-", 1)[0] for p in (project.path / "marks").iterdir()
-    )
+    executions = count_executions(project.path)
     assert len(executions) == 200
     assert set(executions.values()) == {1}, [k for k, v in executions.items() if v > 1]
     executed = sum(parse_summary(out)["Total"][0] for out, _ in outputs)
@@ -54,32 +25,14 @@ def test_four_workers_run_each_task_exactly_once(project, parse_summary, parse_s
     assert parse_status(project.jug("status").stdout)["Total"] == [0, 0, 200, 0, 0, 0]
 
 
-SLOW = """
-import os
-import time
-from jug import TaskGenerator
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-@TaskGenerator
-def slow(x):
-    open(os.path.join(HERE, f"started-{os.getpid()}"), "w").close()
-    while os.path.exists(os.path.join(HERE, "hold")):
-        time.sleep(0.02)
-    return x
-
-slow(1)
-"""
-
-
 def _started(project, pid):
     return (project.path / f"started-{pid}").exists()
 
 
 def test_killed_worker_lock_is_reclaimed_after_its_lease(project, wait, parse_status):
-    project.write("jugfile.py", SLOW)
+    project.write("jugfile.py", HOLDING_JUGFILE)
     (project.path / "hold").touch()
-    first = project.spawn("execute", "--lease", "2")
+    first = project.start("execute", "--lease", "2")
     wait(lambda: _started(project, first.pid), what="the first worker to start the task")
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
@@ -98,11 +51,11 @@ def test_killed_worker_lock_is_reclaimed_after_its_lease(project, wait, parse_st
 
 
 def test_running_task_keeps_its_lease_beyond_the_lease_length(project, wait, parse_status):
-    project.write("jugfile.py", SLOW)
+    project.write("jugfile.py", HOLDING_JUGFILE)
     (project.path / "hold").touch()
-    first = project.spawn("execute", "--lease", "1")
+    first = project.start("execute", "--lease", "1")
     wait(lambda: _started(project, first.pid), what="the first worker to start the task")
-    second = project.spawn("execute", "--lease", "1", "--wait-cycle-time", "0.1")
+    second = project.start("execute", "--lease", "1", "--wait-cycle-time", "0.1")
     # Several lease lengths pass while the task runs: the heartbeat keeps it running.
     time.sleep(3.5)
     assert parse_status(project.jug("status").stdout)["jugfile.slow"] == [0, 0, 0, 1, 0, 0]
@@ -116,9 +69,9 @@ def test_running_task_keeps_its_lease_beyond_the_lease_length(project, wait, par
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_releases_the_lock(project, wait, parse_status, sig, code):
-    project.write("jugfile.py", SLOW)
+    project.write("jugfile.py", HOLDING_JUGFILE)
     (project.path / "hold").touch()
-    worker = project.spawn("execute")
+    worker = project.start("execute")
     wait(lambda: _started(project, worker.pid), what="the worker to start the task")
     worker.send_signal(sig)
     _, err = worker.communicate(timeout=30)

@@ -260,8 +260,8 @@ def test_sleep_until_waits_for_workers_past_a_barrier(project):
         "jugfile.py",
         BARRIER.replace("return x * x", "import time; time.sleep(0.05); return x * x"),
     )
-    sleeper = project.spawn("sleep-until", "--poll-interval", "0.1")
-    worker = project.spawn("execute")
+    sleeper = project.start("sleep-until", "--poll-interval", "0.1")
+    worker = project.start("execute")
     assert worker.wait(timeout=60) == 0, worker.stderr.read() if worker.stderr else ""
     assert sleeper.wait(timeout=60) == 0
     assert project.jug("check").returncode == 0

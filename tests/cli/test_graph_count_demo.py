@@ -66,7 +66,7 @@ def test_graph_writes_dot_with_counts_states_and_edges(project, tmp_path):
 
 def test_graph_without_graphviz_says_how_to_get_it(project, tmp_path):
     project.write("jugfile.py", JUGFILE)
-    done = project.jug("graph", extra_env=_no_dot_path(tmp_path))
+    done = project.jug("graph", env=_no_dot_path(tmp_path))
     assert done.returncode == 0, done.stderr
     assert (project.path / "jugfile.dot").is_file()
     assert "Graphviz" in done.stderr and "apt install graphviz" in done.stderr
@@ -84,7 +84,7 @@ def test_graph_renders_with_dot_when_present(project, tmp_path):
         '#!/bin/sh\necho "$@" > dot-args.txt\nfor last; do :; done\necho ok > "$last"\n'
     )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    done = project.jug("graph", "--format", "svg", extra_env={"PATH": str(bindir)})
+    done = project.jug("graph", "--format", "svg", env={"PATH": str(bindir)})
     assert done.returncode == 0, done.stderr
     assert (project.path / "dot-args.txt").read_text().split() == [
         "-Tsvg",
@@ -95,7 +95,7 @@ def test_graph_renders_with_dot_when_present(project, tmp_path):
     assert "Rendered it as jugfile.svg." in done.stdout
 
     fake.write_text("#!/bin/sh\necho 'Error: syntax error in line 1' >&2\nexit 1\n")
-    done = project.jug("graph", extra_env={"PATH": str(bindir)})
+    done = project.jug("graph", env={"PATH": str(bindir)})
     assert done.returncode == 1
     assert "Graphviz could not render jugfile.dot: Error: syntax error in line 1" in done.stderr
 
@@ -155,7 +155,7 @@ def test_demo_runs_to_the_end(project):
     project.jug("demo")
     demo = project.path / "jug-demo"
     workers = [
-        project.spawn("execute", "primes.py", "--wait-cycle-time", "1", cwd=demo) for _ in range(4)
+        project.start("execute", "primes.py", "--wait-cycle-time", "1", cwd=demo) for _ in range(4)
     ]
     for w in workers:
         w.communicate(timeout=120)

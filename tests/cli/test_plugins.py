@@ -119,30 +119,30 @@ def broken_plugins(tmp_path):
 def test_broken_plugins_give_clear_messages_and_break_nothing_else(project, broken_plugins):
     project.write("jugfile.py", JUGFILE)
     env = {"PYTHONPATH": broken_plugins}
-    done = project.jug("--help", extra_env=env)
+    done = project.jug("--help", env=env)
     assert done.returncode == 0
     assert "crashes-on-import  I never load" in done.stdout  # listed without importing it
 
-    done = project.jug("crashes-on-import", extra_env=env)
+    done = project.jug("crashes-on-import", env=env)
     assert done.returncode == 1
     assert done.stderr.strip() == (
         "jug: the jug subcommand 'crashes-on-import' from the plugin jug-broken-plugin is "
         "broken: loading broken_on_import:Command raised RuntimeError: plugin bug at import "
         "time"
     )
-    done = project.jug("needs-missing", extra_env=env)
+    done = project.jug("needs-missing", env=env)
     assert done.returncode == 1
     assert "'needs-missing' (from jug-broken-plugin) cannot be imported" in done.stderr
     assert "No module named 'no_such_module_for_jug_tests'" in done.stderr
-    done = project.jug("not-a-command", extra_env=env)
+    done = project.jug("not-a-command", env=env)
     assert done.returncode == 1
     assert "is not a jug.subcommands.SubCommand" in done.stderr
 
     # Everything else works, configuration checks included.
-    assert project.jug("execute", extra_env=env).returncode == 0
-    assert project.jug("status", extra_env=env).returncode == 0
+    assert project.jug("execute", env=env).returncode == 0
+    assert project.jug("status", env=env).returncode == 0
     project.write(".jugrc", "[main]\nnonsense = 1\n")
-    done = project.jug("status", extra_env=env)
+    done = project.jug("status", env=env)
     assert done.returncode == 0
     assert "unknown option 'nonsense' in [main]" in done.stderr
 

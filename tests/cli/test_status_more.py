@@ -153,8 +153,8 @@ def test_failed_lists_each_failed_task_with_host_time_and_traceback(project):
 
 def test_table_fits_the_terminal_width(project):
     project.write("jugfile.py", LOUD)
-    wide = project.jug("status", extra_env={"COLUMNS": "200"}).stdout.splitlines()[1:]
-    narrow = project.jug("status", extra_env={"COLUMNS": "70"}).stdout.splitlines()[1:]
+    wide = project.jug("status", env={"COLUMNS": "200"}).stdout.splitlines()[1:]
+    narrow = project.jug("status", env={"COLUMNS": "70"}).stdout.splitlines()[1:]
     assert wide[0].split() == narrow[0].split()  # the same table
     assert wide[0].startswith(" " * 5 + "Waiting")  # 12-character columns when there is room
     assert max(len(line) for line in narrow) <= 70
