@@ -163,7 +163,7 @@ def test_exit_when_true(project, parse_summary):
 def test_several_workers_each_stop_after_their_own_n_tasks(project, parse_status):
     _project(project, n=30)
     env = {"JUG_MAX_TASKS": "4", "TASK_SLEEP": "0.05"}
-    workers = [project.spawn("execute", "--wait-cycle-time", "0.1", env=env) for _ in range(3)]
+    workers = [project.start("execute", "--wait-cycle-time", "0.1", env=env) for _ in range(3)]
     outs = [w.communicate(timeout=120) for w in workers]
     assert [w.returncode for w in workers] == [0, 0, 0], outs
     executions = _executions(project)
@@ -179,7 +179,7 @@ def test_several_workers_each_stop_after_their_own_n_tasks(project, parse_status
 def test_stop_file_stops_every_worker_and_frees_their_locks(project, parse_status):
     _project(project, n=200)
     env = {"TASK_SLEEP": "0.05"}
-    workers = [project.spawn("execute", "--wait-cycle-time", "0.1", env=env) for _ in range(3)]
+    workers = [project.start("execute", "--wait-cycle-time", "0.1", env=env) for _ in range(3)]
     marks = project.path / "marks"
     deadline = time.monotonic() + 60
     while len(list(marks.iterdir())) < 6 and time.monotonic() < deadline:

@@ -70,7 +70,7 @@ def test_results_computed_by_jug_2_7_are_found(tmp_path, project, parse_status):
     done = subprocess.run(
         [str(ORIGINAL.parent / "jug"), "execute", "--will-cite", "jugfile.py"],
         cwd=project.path,
-        env=project.env(),
+        env=project.env,
         capture_output=True,
         text=True,
         timeout=120,

@@ -174,7 +174,7 @@ ignored = jug_execute(["sh", "-c", "exit 4"], check_exit=False)
 def test_jug_execute_runs_after_its_dependencies(project, parse_summary):
     project.write("jugfile.py", EXECUTE)
     # Two workers: the command must still wait for `produce`, which the other may hold.
-    workers = [project.spawn("execute", "--wait-cycle-time", "0.1") for _ in range(2)]
+    workers = [project.start("execute", "--wait-cycle-time", "0.1") for _ in range(2)]
     outs = [w.communicate(timeout=60) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outs
     assert (project.path / "copy.txt").read_text() == "made\n"

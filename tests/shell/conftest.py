@@ -7,61 +7,17 @@ the script printed with a ``>>>`` marker.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-JUG = [sys.executable, "-m", "jug"]
+from jug.testing import JugProject
 
 
-class ShellProject:
-    """A temporary directory with a jugfile, its own HOME, and ways to run jug in it."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.home = path / "home"
-        self.home.mkdir()
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["HOME"] = str(self.home)
-        env.pop("XDG_CONFIG_HOME", None)
-        env.pop("PYTHONPATH", None)
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        return env
-
-    def write(self, name: str, source: str) -> Path:
-        path = self.path / name
-        path.write_text(textwrap.dedent(source))
-        return path
-
-    def jug(
-        self, *args: str, stdin: str = "", timeout: float = 120
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*JUG, *args],
-            cwd=self.path,
-            env=self.env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-
-    def spawn(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [*JUG, *args],
-            cwd=self.path,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+class ShellProject(JugProject):
+    """A scratch jug project (see jug.testing.JugProject) that also runs ``jug shell``."""
 
     def shell(
         self, commands: str, *args: str
@@ -72,7 +28,7 @@ class ShellProject:
         commands can use: it prints ``>>> `` and its arguments).
         """
         prelude = "def show(*a): print('>>>', *a)\n"
-        done = self.jug("shell", *args, stdin=prelude + textwrap.dedent(commands))
+        done = self.jug("shell", *args, input=prelude + textwrap.dedent(commands))
         shown = [
             line.split(">>> ", 1)[1]
             for line in done.stdout.splitlines()

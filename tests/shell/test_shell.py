@@ -133,7 +133,7 @@ def test_shell_while_a_worker_runs(shell_project):
         total = slow(parts)
         """,
     )
-    worker = p.spawn("execute")
+    worker = p.start("execute")
     try:
         deadline = time.monotonic() + 60
         while not (p.path / "started").exists():
