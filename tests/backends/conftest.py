@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
 import socket
@@ -205,6 +206,43 @@ def spawn_python(code: str, *args: str) -> subprocess.Popen[str]:
 @pytest.fixture
 def python_spawn():
     return spawn_python
+
+
+_CONTENDER = """
+import json, os, sys, time
+from jug.backend_registry import open_store
+jugdir, go, keys = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+store = open_store(jugdir)
+while not os.path.exists(go):
+    time.sleep(0.002)
+print(json.dumps([key for key in keys if store.getlock(key).get()]))
+"""
+
+
+def race_for_locks(tmp_path: Path, jugdir: str, keys: list[str], nprocs: int) -> list[list[str]]:
+    """Start *nprocs* processes that all try to take every key; return what each won.
+
+    Half go through the keys forwards and half backwards, so they collide all along.
+    """
+    go = tmp_path / "go"
+    procs = [
+        spawn_python(_CONTENDER, jugdir, str(go), ",".join(keys[:: 1 if i % 2 else -1]))
+        for i in range(nprocs)
+    ]
+    time.sleep(0.5)  # let them all import and wait on the start line
+    go.write_text("go")
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out))
+    return results
+
+
+@pytest.fixture
+def race(tmp_path):
+    """``race(jugdir, keys, nprocs)``: see race_for_locks (a start file in tmp_path)."""
+    return lambda jugdir, keys, nprocs: race_for_locks(tmp_path, jugdir, keys, nprocs)
 
 
 def find_server_binary(kind: str) -> str | None:

@@ -338,42 +338,10 @@ def test_missing_class_is_not_corruption(fstore, tmp_path, python_run):
 
 # -- locks across processes -----------------------------------------------------------------
 
-CONTENDER = """
-import os, sys, time, json
-from jug.backends.file_store import file_store
-jugdir, go, keys = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
-store = file_store(jugdir)
-store.lease = float(sys.argv[4])
-while not os.path.exists(go):
-    time.sleep(0.001)
-won = [key for key in keys if store.getlock(key).get()]
-print(json.dumps(won))
-"""
 
-
-def race(python_spawn, tmp_path, jugdir, keys, nprocs, lease=600.0):
-    """Start *nprocs* processes that all try to take every key; return their winnings.
-
-    Half go through the keys forwards and half backwards, so they collide all along.
-    """
-    go = tmp_path / "go"
-    procs = [
-        python_spawn(CONTENDER, jugdir, str(go), ",".join(keys[:: 1 if i % 2 else -1]), str(lease))
-        for i in range(nprocs)
-    ]
-    time.sleep(0.5)  # let them all import and wait on the start line
-    go.write_text("go")
-    results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err
-        results.append(json.loads(out))
-    return results
-
-
-def test_lock_contention_between_processes(fstore, python_spawn, tmp_path):
+def test_lock_contention_between_processes(fstore, race):
     keys = [k(f"task{i}") for i in range(200)]
-    results = race(python_spawn, tmp_path, fstore.jugdir, keys, nprocs=4)
+    results = race(fstore.jugdir, keys, nprocs=4)
     winners: dict[str, int] = {}
     for i, won in enumerate(results):
         for key in won:
@@ -397,12 +365,12 @@ def make_stale(store: file_store, key: str, age: float = 60.0) -> None:
     os.utime(lock.fullname, (then, then))
 
 
-def test_concurrent_reclaim_has_one_winner(fstore, python_spawn, tmp_path):
+def test_concurrent_reclaim_has_one_winner(fstore, race):
     keys = [k(f"stale{i}") for i in range(40)]
     for key in keys:
         make_stale(fstore, key)
     assert all(info.state() == "stale" for info in fstore.lock_infos().values())
-    results = race(python_spawn, tmp_path, fstore.jugdir, keys, nprocs=5)
+    results = race(fstore.jugdir, keys, nprocs=5)
     counts = {key: sum(key in won for won in results) for key in keys}
     assert counts == dict.fromkeys(keys, 1)
     infos = fstore.lock_infos()

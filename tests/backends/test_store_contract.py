@@ -4,7 +4,6 @@ the memtest plugin (a third-party backend), and the redis store on Redis 7 and o
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 
 import numpy as np
@@ -287,51 +286,24 @@ def test_lease_is_read_when_get_is_called(store):
 
 # -- several processes ------------------------------------------------------------------
 
-CONTENDER = """
-import json, os, sys, time
-from jug.backend_registry import open_store
-jugdir, go, keys = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
-store = open_store(jugdir)
-while not os.path.exists(go):
-    time.sleep(0.002)
-print(json.dumps([key for key in keys if store.getlock(key).get()]))
-"""
 
-
-def race(python_spawn, tmp_path, jugdir, keys, nprocs):
-    """*nprocs* processes try to take every key (half forwards, half backwards)."""
-    go = tmp_path / "go"
-    procs = [
-        python_spawn(CONTENDER, jugdir, str(go), ",".join(keys[:: 1 if i % 2 else -1]))
-        for i in range(nprocs)
-    ]
-    time.sleep(0.5)  # let them all import and wait on the start line
-    go.write_text("go")
-    results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err
-        results.append(json.loads(out))
-    return results
-
-
-def test_lock_contention_between_processes(shared_store, python_spawn, tmp_path):
+def test_lock_contention_between_processes(shared_store, race):
     store, jugdir = shared_store
     keys = [k(f"task{i}") for i in range(100)]
-    results = race(python_spawn, tmp_path, jugdir, keys, nprocs=4)
+    results = race(jugdir, keys, nprocs=4)
     counts = {key: sum(key in won for won in results) for key in keys}
     assert counts == dict.fromkeys(keys, 1)
     assert sorted(store.listlocks()) == sorted(keys)
 
 
-def test_expired_leases_are_taken_over_by_exactly_one(shared_store, python_spawn, tmp_path):
+def test_expired_leases_are_taken_over_by_exactly_one(shared_store, race):
     store, jugdir = shared_store
     store.lease = 0.3
     keys = [k(f"dead{i}") for i in range(40)]
     for key in keys:
         assert store.getlock(key).get()  # and never refreshed: a dead holder
     time.sleep(0.5)
-    results = race(python_spawn, tmp_path, jugdir, keys, nprocs=5)
+    results = race(jugdir, keys, nprocs=5)
     counts = {key: sum(key in won for won in results) for key in keys}
     assert counts == dict.fromkeys(keys, 1)
     infos = store.lock_infos()
