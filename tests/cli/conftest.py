@@ -1,39 +1,13 @@
-"""Helpers for the jug-cli tests: run the real ``jug`` program in a scratch project.
-
-The helpers themselves are jug.testing's (a JugProject gives every subprocess its own HOME,
-so the user's configuration files never leak in); these fixtures hand them to the tests.
-"""
+"""Fixtures of the jug-cli tests (the scratch projects, table parsers and in-memory store
+are the shared fixtures of tests/conftest.py, from jug.testing)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-import jug.testing
-from jug.testing import JugProject, MemoryStore, parse_status_table, parse_summary_table, wait_until
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> JugProject:
-    return JugProject(tmp_path)
-
-
-@pytest.fixture
-def wait() -> Callable[..., None]:
-    return wait_until
-
-
-@pytest.fixture
-def parse_status() -> Callable[[str], dict[str, list[int]]]:
-    return parse_status_table
-
-
-@pytest.fixture
-def parse_summary() -> Callable[[str], dict[str, list[int]]]:
-    return parse_summary_table
-
+from jug.testing import JugProject
 
 _HASHES = """
 import json, sys
@@ -55,10 +29,3 @@ def task_hashes(project: JugProject, jugfile: str = "jugfile.py") -> dict[str, l
 @pytest.fixture
 def hashes() -> Callable[..., dict[str, list[str]]]:
     return task_hashes
-
-
-@pytest.fixture
-def memory_store() -> Iterator[MemoryStore]:
-    """A fresh jug.testing.MemoryStore installed as Task.store; alltasks cleared around it."""
-    with jug.testing.memory_store() as store:
-        yield store

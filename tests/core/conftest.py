@@ -2,7 +2,7 @@
 
 import pytest
 
-from jug.testing import memory_store, scratch_modules
+from jug.testing import memory_store
 
 
 @pytest.fixture
@@ -10,10 +10,3 @@ def store():
     """A fresh in-memory store installed as the tasks' store; alltasks cleared around it."""
     with memory_store() as s:
         yield s
-
-
-@pytest.fixture
-def module_factory(tmp_path):
-    """Write Python source to a real module and import it (so pickling by name works)."""
-    with scratch_modules(tmp_path) as make:
-        yield make
