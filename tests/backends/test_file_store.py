@@ -6,8 +6,6 @@ import hashlib
 import json
 import os
 import shlex
-import shutil
-import subprocess
 import sys
 import textwrap
 import time
@@ -147,28 +145,18 @@ print(sorted(os.listdir(os.path.join(sys.argv[1], sys.argv[2][:2]))))
 """
 
 
-def test_disk_full(tmp_path):
+def test_disk_full(tmp_path, small_tmpfs):
     """On a really full file system (a 256 KiB tmpfs in a private mount namespace)."""
-    if shutil.which("unshare") is None or os.geteuid() != 0:
-        pytest.skip("needs root and unshare to mount a small tmpfs")
     mnt = tmp_path / "mnt"
-    mnt.mkdir()
     script = tmp_path / "worker.py"
     script.write_text(DISK_FULL_WORKER)
     jugdir = mnt / "full.jugdata"
-    shell = (
-        f"mount -t tmpfs -o size=256k tmpfs {shlex.quote(str(mnt))} || exit 77; "
+    proc = small_tmpfs(
+        mnt,
+        "256k",
         f"exec {shlex.quote(sys.executable)} {shlex.quote(str(script))} "
-        f"{shlex.quote(str(jugdir))} {k('a')}"
+        f"{shlex.quote(str(jugdir))} {k('a')}",
     )
-    proc = subprocess.run(
-        ["unshare", "-m", "--propagation", "private", "sh", "-c", shell],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if proc.returncode == 77 or "unshare failed" in proc.stderr:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 4, proc.stdout
@@ -179,18 +167,7 @@ def test_disk_full(tmp_path):
     assert lines[3] == repr([k("a")[2:]])  # and no temporary file is left
 
 
-def _drop_root_file_powers():
-    """In a child about to exec: give up root's power to ignore file permissions."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    PR_CAPBSET_DROP = 24
-    for cap in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
-        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
-
-
-def test_permission_denied(fstore):
+def test_permission_denied(fstore, unprivileged):
     """A worker without write access gets one clear line, and the store is unchanged."""
     fstore.dump(1, k("a"))
     shard = os.path.join(fstore.jugdir, k("a")[:2])
@@ -210,15 +187,7 @@ def test_permission_denied(fstore):
     os.chmod(shard, 0o500)
     os.chmod(fstore.jugdir, 0o500)
     try:
-        proc = subprocess.run(
-            [sys.executable, "-c", code, fstore.jugdir, k("a"), k("b")],
-            capture_output=True,
-            text=True,
-            preexec_fn=_drop_root_file_powers if os.geteuid() == 0 else None,
-            timeout=60,
-        )
-    except subprocess.SubprocessError as exc:  # the machine forbids dropping capabilities
-        pytest.skip(f"cannot run a worker without root's file powers: {exc}")
+        proc = unprivileged([sys.executable, "-c", code, fstore.jugdir, k("a"), k("b")])
     finally:
         os.chmod(fstore.jugdir, 0o700)
         os.chmod(shard, 0o700)
