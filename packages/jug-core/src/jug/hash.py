@@ -25,12 +25,16 @@ import pickle
 from collections.abc import Iterable
 from typing import Any
 
+from ._hash_ints import all_plain_ints, feed_int_sequence
+
 __all__ = ["hash_one", "hash_update", "new_hash_object"]
 
 #: The pickle protocol whose bytes enter hashes. Never change it: hashes would change.
 HASH_PICKLE_PROTOCOL = 4
 
 _dumps = pickle.dumps
+# Lists of ints at least this long take the vectorised path (same bytes, less time).
+_FAST_INTS_MIN = 64
 _LIST_TAG = repr(list).encode("ascii")
 _TUPLE_TAG = repr(tuple).encode("ascii")
 # Pickles of small labels recur for every argument; caching them is a measurable win.
@@ -88,7 +92,10 @@ def hash_update(M: Any, elems: Iterable[tuple[Any, Any]]) -> Any:
             update(_jug_hash_of(e))
         elif t is list or t is tuple:
             update(_LIST_TAG if t is list else _TUPLE_TAG)
-            hash_update(M, enumerate(e))
+            if len(e) >= _FAST_INTS_MIN and all_plain_ints(e):
+                feed_int_sequence(M, e)
+            else:
+                hash_update(M, enumerate(e))
         elif t is set or t is frozenset:
             update(b"set" if t is set else b"frozenset")
             hash_update(M, enumerate(sorted(map(hash_one, e))))
