@@ -1,23 +1,16 @@
-"""Time jug against the original Jug 2.7.0 and against the physical floor.
+"""Time jug against the original Jug 2.7.0 and against the floor, scenario by scenario.
 
-Scenarios, on the file store, for a jugfile of N trivial tasks (``double(i)``):
+The scenarios (issue 6) live in ``bench/scenarios``; the shared machinery in
+``bench/_harness.py``; the floors (plain loops doing only the unavoidable work) in
+``bench/_floor.py``. Each scenario runs ours and the original interleaved, with fresh state
+per run, and reports medians, the ratios original/ours and ours/floor, and PASS or MISS
+against its target (with a cProfile of ours where it misses). Results: a Markdown table on
+stdout and in ``bench/results/latest.md``, all numbers in ``bench/results/latest.json``
+(also saved under a dated name).
 
-* ``status (none run)``  — ``jug status`` on an empty jugdir;
-* ``execute (1 worker)`` — ``jug execute`` computing all N tasks;
-* ``status (all run)``   — ``jug status`` once every task is done;
-* ``execute (all done)`` — ``jug execute`` with nothing left to do.
-
-Each is run with this repository's jug (the development environment's ``jug`` command)
-and with the original Jug 2.7.0, installed with uv into ``bench/.venv-orig`` on first use.
-The *floor* column is what the machine needs at least: Python's start-up, plus for
-execute N atomic file writes (temp file, fsync, rename), and for status one directory
-listing of the jugdir.
-
-Results: a Markdown table on stdout, and ``bench/results/bench-N.md`` / ``.json`` (plus
-``latest.md`` / ``latest.json``).
-
-Usage: python bench/run.py [--quick] [--tasks N] [--repeat R] [--no-orig]
-  --quick   300 tasks, one repetition, and skip the original if it cannot be installed.
+Usage: python bench/run.py [--quick] [--repeat R] [--no-orig] [--only NAME ...]
+  --quick   small sizes, one repetition (seconds; CI runs it to keep the harness working).
+Timings never make the command fail: it reports.
 """
 
 from __future__ import annotations
@@ -26,147 +19,16 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-ORIG_VENV = HERE / ".venv-orig"
-ORIG_VERSION = "2.7.0"
-RESULTS = HERE / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-JUGFILE = """\
-from jug import TaskGenerator
-
-
-@TaskGenerator
-def double(x):
-    return 2 * x
-
-
-results = [double(i) for i in range({n})]
-"""
-
-SCENARIOS = [
-    ("status (none run)", "status", False),
-    ("execute (1 worker)", "execute", True),
-    ("status (all run)", "status", False),
-    ("execute (all done)", "execute", False),
-]
-
-
-def find_uv() -> str | None:
-    for candidate in (os.environ.get("JUG_UV"), shutil.which("uv"), str(ROOT / ".tools/bin/uv")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-    env["PYTHONNOUSERSITE"] = "1"
-    env["UV_PYTHON_DOWNLOADS"] = "never"
-    return env
-
-
-def ensure_original() -> Path:
-    """The original's ``jug`` command, installing it into bench/.venv-orig if needed."""
-    jug = ORIG_VENV / "bin" / "jug"
-    if jug.exists() and any(ORIG_VENV.glob("lib/python*/site-packages/redis")):
-        return jug
-    uv = find_uv()
-    if uv is None:
-        raise RuntimeError("uv is needed to install the original jug (run through make bench)")
-    base = getattr(sys, "_base_executable", None) or sys.executable
-    print(f"installing the original jug {ORIG_VERSION} into {ORIG_VENV} ...", file=sys.stderr)
-    for cmd in (
-        [uv, "venv", "--quiet", "--clear", "--python", base, str(ORIG_VENV)],
-        [uv, "pip", "install", "--quiet", "--python", str(ORIG_VENV / "bin" / "python")]
-        # redis: the live compatibility tests also run the original against a redis server.
-        + [f"jug=={ORIG_VERSION}", "numpy", "redis"],
-    ):
-        done = subprocess.run(cmd, env=_env(), capture_output=True, text=True)
-        if done.returncode != 0:
-            shutil.rmtree(ORIG_VENV, ignore_errors=True)
-            raise RuntimeError(f"cannot install jug=={ORIG_VERSION}: {done.stderr.strip()}")
-    return jug
-
-
-def our_jug() -> Path:
-    jug = Path(sys.executable).parent / "jug"
-    if not jug.exists():
-        raise RuntimeError(f"no jug command at {jug}: run through `make bench` (make sync)")
-    return jug
-
-
-def timed(cmd: list[str], cwd: Path, check: bool) -> float:
-    t0 = time.perf_counter()
-    done = subprocess.run(
-        cmd, cwd=cwd, env=_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True
-    )
-    elapsed = time.perf_counter() - t0
-    if check and done.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(cmd)} exited {done.returncode}:\n{(done.stdout + done.stderr)[-2000:]}"
-        )
-    return elapsed
-
-
-def bench_implementation(jug: Path, n: int, repeat: int, work: Path) -> dict[str, float]:
-    """Median wall-clock seconds of each scenario for one implementation."""
-    times: dict[str, list[float]] = {label: [] for label, _, _ in SCENARIOS}
-    for r in range(repeat):
-        project = work / f"{jug.parent.parent.name}-{r}"
-        project.mkdir(parents=True)
-        (project / "bench.py").write_text(JUGFILE.format(n=n))
-        for label, command, _ in SCENARIOS:
-            # The original's status exits with the number of finished tasks: don't check it.
-            check = command == "execute"
-            cmd = [str(jug), command, "bench.py", "--jugdir", "bench.jugdata"]
-            times[label].append(timed(cmd, project, check))
-        jugdata = project / "bench.jugdata"
-        shards = [d for d in jugdata.iterdir() if d.is_dir() and len(d.name) == 2]
-        stored = sum(len(os.listdir(d)) for d in shards)
-        if stored != n:
-            raise RuntimeError(f"{jug}: {stored} results stored, expected {n}")
-        shutil.rmtree(project)
-    return {label: statistics.median(ts) for label, ts in times.items()}
-
-
-def floor(n: int, work: Path) -> dict[str, float]:
-    """Start-up plus the unavoidable file-system work of each scenario."""
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "pass"], check=True)
-    startup = time.perf_counter() - t0
-    d = work / "floor"
-    d.mkdir()
-    t0 = time.perf_counter()
-    for i in range(n):
-        key = f"{i:040x}"
-        shard = d / key[:2]
-        shard.mkdir(exist_ok=True)
-        tmp = shard / f".{key[2:]}.tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(b"x" * 16)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.rename(tmp, shard / key[2:])
-    writes = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    listed = sum(len(os.listdir(s)) for s in d.iterdir())
-    listing = time.perf_counter() - t0
-    assert listed == n
-    return {
-        "status (none run)": startup,
-        "execute (1 worker)": startup + writes,
-        "status (all run)": startup + listing,
-        "execute (all done)": startup + listing,
-    }
+import _harness as h  # noqa: E402
+from scenarios import ALL  # noqa: E402
 
 
 def machine() -> dict[str, str]:
@@ -178,37 +40,58 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         pass
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return {
         "cpu": cpu,
         "cores": str(os.cpu_count()),
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
-        "date": time.strftime("%Y-%m-%d"),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "load": load,
     }
 
 
-def table(
-    n: int, ours: dict[str, float], orig: dict[str, float] | None, fl: dict[str, float]
-) -> str:
-    head = f"| {n:,} trivial tasks, file store | jug (this) | Jug {ORIG_VERSION} | ratio (orig / this) | floor |"
-    lines = [head, "|---|---:|---:|---:|---:|"]
-    for label, _, _ in SCENARIOS:
-        o = orig[label] if orig else None
-        ratio = f"{o / ours[label]:.1f}×" if o else "—"
+def _num(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.0f} MB" if unit == "MB" else f"{value:.3f} s"
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def table(rows: list[h.Row]) -> str:
+    lines = [
+        f"| scenario | case | jug (this) | Jug {h.ORIG_VERSION} | floor | orig / this "
+        "| this / floor | target | result |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in rows:
+        note = f" ({r.note})" if r.note else ""
         lines.append(
-            f"| {label} | {ours[label]:.2f} s | "
-            + (f"{o:.2f} s" if o else "not run")
-            + f" | {ratio} | {fl[label]:.2f} s |"
+            f"| {r.scenario} | {r.case}{note} | {_num(r.ours, r.unit)} | "
+            f"{_num(r.original, r.unit)} | {_num(r.floor, r.unit)} | {_ratio(r.orig_over_ours)} | "
+            f"{_ratio(r.ours_over_floor)} | {r.target} | {r.verdict} |"
         )
     return "\n".join(lines)
 
 
+def profiles(rows: list[h.Row]) -> str:
+    parts = []
+    for r in rows:
+        if r.profile:
+            parts.append(f"### MISS: {r.scenario}, {r.case}\n\n```text\n{r.profile}\n```")
+    return "\n\n".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="300 tasks, skip what fails")
-    parser.add_argument("--tasks", type=int, help="number of tasks (default 10,000; quick 300)")
-    parser.add_argument("--repeat", type=int, help="repetitions, median taken (default 3; quick 1)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repetition")
+    parser.add_argument("--repeat", type=int, help="runs per implementation (default 3; quick 1)")
     parser.add_argument("--no-orig", action="store_true", help="do not run the original")
+    parser.add_argument("--no-profile", action="store_true", help="no cProfile on a MISS")
+    parser.add_argument("--only", nargs="+", choices=sorted(ALL), help="these scenarios only")
     parser.add_argument(
         "--install-original",
         action="store_true",
@@ -216,45 +99,110 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.install_original:
-        print(ensure_original().parent / "python")
+        print(h.ensure_original().parent / "python")
         return 0
-    n = args.tasks or (300 if args.quick else 10_000)
     repeat = args.repeat or (1 if args.quick else 3)
 
-    orig_jug: Path | None = None
+    original: h.Impl | None = None
     if not args.no_orig:
         try:
-            orig_jug = ensure_original()
+            original = h.Impl("original", h.ensure_original())
         except RuntimeError as exc:
             if not args.quick:
                 print(f"bench: {exc}\n(use --no-orig to skip the original)", file=sys.stderr)
                 return 1
             print(f"bench: skipping the original: {exc}", file=sys.stderr)
-    with tempfile.TemporaryDirectory(prefix="jug-bench-") as tmp:
+
+    shm_base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    names = args.only or list(ALL)
+    rows: list[h.Row] = []
+    started = time.perf_counter()
+    with (
+        tempfile.TemporaryDirectory(prefix="jug-bench-") as tmp,
+        tempfile.TemporaryDirectory(prefix="jug-bench-", dir=shm_base) as shm,
+    ):
+        ours = h.our_impl()
         work = Path(tmp)
-        ours = bench_implementation(our_jug(), n, repeat, work)
-        orig = bench_implementation(orig_jug, n, repeat, work) if orig_jug else None
-        fl = floor(n, work)
+        startup = [h.run([ours.python, "-c", "pass"], work).seconds for _ in range(5)]
+        ctx = h.Context(
+            ours=ours,
+            original=original,
+            quick=args.quick,
+            repeat=repeat,
+            work=work,
+            shm=Path(shm),
+            profile=not args.no_profile,
+            startup_floor=statistics.median(startup),
+        )
+        for name in names:
+            t0 = time.perf_counter()
+            try:
+                got = ALL[name](ctx)
+            except Exception as exc:  # one broken scenario must not hide the others
+                got = [
+                    h.Row(name, "failed", "", verdict="ERROR", note=f"{type(exc).__name__}: {exc}")
+                ]
+            for row in got:
+                print(
+                    f"{row.verdict:5} {row.scenario:18} {row.case}: this {_num(row.ours, row.unit)}, "
+                    f"original {_num(row.original, row.unit)}, floor {_num(row.floor, row.unit)}, "
+                    f"orig/this {_ratio(row.orig_over_ours)}, this/floor {_ratio(row.ours_over_floor)}"
+                    + (f"; {row.note}" if row.note else "")
+                    + (f"  [target: {row.target}]" if row.target else ""),
+                    flush=True,
+                )
+                if row.profile:
+                    print("      profile of this jug (top by own time):")
+                    print("\n".join("      " + line for line in row.profile.splitlines()))
+            print(f"      ({name}: {time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+            rows.extend(got)
     info = machine()
-    md = table(n, ours, orig, fl)
+    total = time.perf_counter() - started
+    md = table(rows)
     md += (
-        f"\n\nMedian of {repeat} run(s), wall-clock seconds including start-up. Machine: "
-        f"{info['cpu']}, {info['cores']} cores, {info['os']}, Python {info['python']}, "
-        f"{info['date']}."
+        f"\n\nMedians of {repeat} run(s) per implementation, interleaved; wall-clock seconds "
+        f"including process start. Machine: {info['cpu']}, {info['cores']} cores, {info['os']}, "
+        f"Python {info['python']}, {info['date']}, load average {info['load']} at the end. "
+        f"Whole run: {total:.0f} s."
     )
+    prof = profiles(rows)
+    if prof:
+        md += "\n\n" + prof
+    print()
     print(md)
-    RESULTS.mkdir(exist_ok=True)
+    missed = [f"{r.scenario} ({r.case})" for r in rows if r.verdict in {"MISS", "ERROR"}]
+    if missed:
+        print("\ntargets missed: " + "; ".join(missed))
+    h.RESULTS.mkdir(exist_ok=True)
     record = {
-        "tasks": n,
+        "quick": args.quick,
         "repeat": repeat,
         "machine": info,
-        "jug": ours,
-        "original": orig,
-        "floor": fl,
+        "seconds": round(total, 1),
+        "startup_floor": ctx.startup_floor,
+        "rows": [
+            {
+                "scenario": r.scenario,
+                "case": r.case,
+                "unit": r.unit,
+                "ours": r.ours,
+                "original": r.original,
+                "floor": r.floor,
+                "original_over_ours": r.orig_over_ours,
+                "ours_over_floor": r.ours_over_floor,
+                "target": r.target,
+                "verdict": r.verdict,
+                "note": r.note,
+                "samples": r.samples,
+                "profile": r.profile,
+            }
+            for r in rows
+        ],
     }
-    for name in (f"bench-{n}", "latest"):
-        (RESULTS / f"{name}.md").write_text(md + "\n")
-        (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
+    stamp = ("quick-" if args.quick else "full-") + time.strftime("%Y%m%d-%H%M%S")
+    for name in (stamp, "latest-quick" if args.quick else "latest"):
+        (h.RESULTS / f"{name}.md").write_text(md + "\n")
+        (h.RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
     return 0
 
 

@@ -1,0 +1,202 @@
+"""execute-file, execute-file-tmpfs, execute-redis and rerun: trivial tasks on real stores."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import _floor
+import _harness as h
+
+
+def _execute_row(
+    ctx: h.Context, scenario: str, case: str, target: str, tmpfs: bool
+) -> tuple[h.Row, int]:
+    n = ctx.size(10_000, 200)
+    row = h.Row(scenario, case.format(n=n), target)
+
+    def sample(impl: h.Impl, r: int) -> float:
+        with ctx.scratch(scenario, tmpfs) as project:
+            h.write_jugfile(project, n)
+            seconds = h.run([impl.jug, "execute", "bench.py", "--jugdir", "bench.jugdata"], project)
+            stored = h.count_results(project / "bench.jugdata")
+            if stored != n:
+                raise RuntimeError(f"{impl.name}: {stored} results stored, expected {n}")
+            return seconds.seconds
+
+    def floor_sample() -> float:
+        with ctx.scratch(scenario + "-floor", tmpfs) as d:
+            return ctx.startup_floor + _floor.file_execute(n, d / "jugdata")
+
+    times = h.interleave(ctx, sample)
+    floor = [floor_sample() for _ in range(ctx.repeat)]
+    h.fill(row, times, floor)
+    return row, n
+
+
+def _profile_execute(ctx: h.Context, row: h.Row, n: int, tmpfs: bool, jugdir: str = "") -> None:
+    if row.verdict != "MISS" or not ctx.profile:
+        return
+    with ctx.scratch("prof", tmpfs) as project:
+        h.write_jugfile(project, n)
+        row.profile = h.profile_command(
+            ctx, ["execute", "bench.py", "--jugdir", jugdir or "bench.jugdata"], project
+        )
+
+
+def run_file(ctx: h.Context) -> list[h.Row]:
+    row, n = _execute_row(
+        ctx,
+        "execute-file",
+        "{n:,} trivial tasks, file store, local disk",
+        "≤ 1.15× the fsync floor",
+        False,
+    )
+    ratio = row.ours_over_floor
+    row.judge(None if ratio is None else ratio <= 1.15)
+    _profile_execute(ctx, row, n, False)
+    return [row]
+
+
+def run_tmpfs(ctx: h.Context) -> list[h.Row]:
+    row, n = _execute_row(
+        ctx,
+        "execute-file-tmpfs",
+        "{n:,} trivial tasks, file store on tmpfs",
+        "≥ 3× faster than the original",
+        True,
+    )
+    ratio = row.orig_over_ours
+    row.judge(None if ratio is None else ratio >= 3)
+    _profile_execute(ctx, row, n, True)
+    return [row]
+
+
+class RedisServer:
+    """A throw-away redis-server on a free loopback port, no persistence."""
+
+    def __init__(self, work: Path) -> None:
+        exe = next(
+            (
+                p
+                for p in ("/usr/bin/redis-server", "/usr/local/bin/redis-server")
+                if Path(p).exists()
+            ),
+            None,
+        )
+        if exe is None:
+            import shutil
+
+            exe = shutil.which("redis-server") or shutil.which("valkey-server")
+        if exe is None:
+            raise RuntimeError("no redis-server on this machine")
+        self.port = h.free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/"
+        self.proc = subprocess.Popen(
+            [
+                exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            cwd=work,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        self.client = redis.Redis(host="127.0.0.1", port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run_redis(ctx: h.Context) -> list[h.Row]:
+    n = ctx.size(10_000, 200)
+    row = h.Row("execute-redis", f"{n:,} trivial tasks, redis", "≥ 2× faster than the original")
+    try:
+        server = RedisServer(ctx.work)
+    except (RuntimeError, ImportError) as exc:
+        row.note = f"not run: {exc}"
+        return [row]
+    try:
+
+        def sample(impl: h.Impl, r: int) -> float:
+            server.client.flushall()
+            with ctx.scratch("redis") as project:
+                h.write_jugfile(project, n)
+                seconds = h.run([impl.jug, "execute", "bench.py", "--jugdir", server.url], project)
+            # Every task stored something: at least n keys (plus bookkeeping).
+            keys = server.client.dbsize()
+            if keys < n:
+                raise RuntimeError(f"{impl.name}: {keys} keys in redis, expected >= {n}")
+            return seconds.seconds
+
+        def floor_sample() -> float:
+            server.client.flushall()
+            return ctx.startup_floor + _floor.redis_execute(n, server.client)
+
+        times = h.interleave(ctx, sample)
+        floor = [floor_sample() for _ in range(ctx.repeat)]
+        h.fill(row, times, floor)
+        ratio = row.orig_over_ours
+        row.judge(None if ratio is None else ratio >= 2)
+        if row.verdict == "MISS" and ctx.profile:
+            server.client.flushall()
+            with ctx.scratch("redis-prof") as project:
+                h.write_jugfile(project, n)
+                row.profile = h.profile_command(
+                    ctx, ["execute", "bench.py", "--jugdir", server.url], project
+                )
+    finally:
+        server.stop()
+    return [row]
+
+
+def run_rerun(ctx: h.Context) -> list[h.Row]:
+    n = ctx.size(10_000, 200)
+    row = h.Row("rerun", f"`jug execute`, all {n:,} tasks done", "≥ 4× faster than the original")
+    args = ["execute", "bench.py", "--jugdir", "bench.jugdata"]
+    with ctx.scratch("rerun") as project:
+        # Both implementations share one finished jugdir (the formats are compatible and a
+        # rerun with nothing to do writes nothing).
+        h.write_jugfile(project, n)
+        h.run([ctx.ours.jug, *args], project)
+
+        def sample(impl: h.Impl, r: int) -> float:
+            return h.run([impl.jug, *args], project).seconds
+
+        times = h.interleave(ctx, sample)
+        if h.count_results(project / "bench.jugdata") != n:
+            raise RuntimeError("rerun: the jugdir changed")
+        floor = [
+            ctx.startup_floor + _floor.status(n, project / "bench.jugdata")
+            for _ in range(ctx.repeat)
+        ]
+        h.fill(row, times, floor)
+        ratio = row.orig_over_ours
+        row.judge(None if ratio is None else ratio >= 4)
+        if row.verdict == "MISS" and ctx.profile:
+            row.profile = h.profile_command(ctx, args, project)
+    return [row]
