@@ -7,6 +7,8 @@ UV := $(if $(UV_ON_PATH),$(UV_ON_PATH),$(CURDIR)/.tools/bin/uv)
 UV_DEP := $(if $(UV_ON_PATH),,$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --all-packages --frozen
 PYTEST_ARGS ?=
+# e.g. make bench BENCH_ARGS="--only engine status --repeat 5"
+BENCH_ARGS ?=
 
 # Scripts and tests that drive uv themselves (test-split, bench) find it here.
 export JUG_UV := $(UV)
@@ -24,8 +26,8 @@ help:
 	@echo "make check-wheels  build, then check namespace ownership across the wheels"
 	@echo "make test-split    install distributions separately from wheels and test them"
 	@echo "make docs          check the documentation (links, runnable examples)"
-	@echo "make bench         time jug against the original jug 2.7.0 (10,000 tasks)"
-	@echo "make bench-quick   the same with 300 tasks"
+	@echo "make bench         time jug against the original jug 2.7.0, every scenario (< 15 min)"
+	@echo "make bench-quick   the same scenarios at small sizes (seconds; timings not checked)"
 	@echo "make bump V=x.y.z  set one version across all distributions"
 
 # Bootstrap uv without touching the system: a private venv, or pip --target when the
@@ -87,13 +89,13 @@ docs: sync
 	$(RUN) python scripts/check_docs.py
 
 bench: sync
-	$(RUN) python bench/run.py
+	$(RUN) python bench/run.py $(BENCH_ARGS)
 
 original: sync
 	$(RUN) python bench/run.py --install-original
 
 bench-quick: sync
-	$(RUN) python bench/run.py --quick
+	$(RUN) python bench/run.py --quick $(BENCH_ARGS)
 
 bump: $(UV_DEP)
 	@test -n "$(V)" || (echo "usage: make bump V=x.y.z" >&2; exit 2)
