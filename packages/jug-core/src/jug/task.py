@@ -156,6 +156,8 @@ class Task(TaskletMixin):
         --------
         recursive_dependencies : all dependencies, recursively
         """
+        if not self.kwargs and all(type(a) in _LEAF_TYPES for a in self.args):
+            return iter(())  # the common case of plain arguments, without the walk
         return _find_tasks([self.args, self.kwargs])
 
     def can_run(self) -> bool:
@@ -339,23 +341,35 @@ def _contains_task(obj: Any) -> bool:
     return False
 
 
+# Arguments of these exact types cannot hold tasks: skipped without further checks.
+_LEAF_TYPES = frozenset({int, float, complex, str, bytes, bool, type(None)})
+
+
 def _find_tasks(containers: list[Any]) -> Iterator[Task | Tasklet]:
     """Yield the Tasks and Tasklets found in *containers*, recursing into collections."""
     queue = list(containers)
+    pop, extend = queue.pop, queue.extend
     while queue:
-        obj = queue.pop()
-        if isinstance(obj, (Task, Tasklet)):
+        obj = pop()
+        t = type(obj)
+        if t in _LEAF_TYPES:
+            continue
+        if t is tuple or t is list:
+            extend(reversed(obj))
+        elif t is dict:
+            extend(reversed(list(obj.values())))
+        elif isinstance(obj, (Task, Tasklet)):
             yield obj
         elif isinstance(obj, (list, tuple)):
-            queue.extend(reversed(obj))
+            extend(reversed(obj))
         elif isinstance(obj, dict):
-            queue.extend(reversed(list(obj.values())))
-        elif isinstance(obj, (str, bytes, int, float)) or obj is None:
+            extend(reversed(list(obj.values())))
+        elif isinstance(obj, (str, bytes, int, float)):
             continue
         else:
             deps = getattr(obj, "__jug_dependencies__", None)
             if deps is not None and not isinstance(obj, type):
-                queue.extend(reversed(list(deps())))
+                extend(reversed(list(deps())))
 
 
 class _getitem:
