@@ -1,6 +1,7 @@
 """The floors: plain-Python loops doing only the work a scenario cannot avoid.
 
-No framework: per task a SHA-1 of a few bytes (the task's identity), and the store work any
+No framework: per task a minimal task object (the jugfile builds one per task) and a SHA-1 of
+its function name and pickled argument (the task's identity), and the store work any
 correct implementation does: for the file store an ``O_EXCL`` lock file, the result written
 to a temporary file, fsynced and renamed into place, the lock removed; for redis the lock
 ``SET NX``, the result ``SET`` and the lock ``DEL``. The process start is added by the caller
@@ -17,8 +18,17 @@ from pathlib import Path
 from typing import Any
 
 
+class _Task:
+    __slots__ = ("args", "name")
+
+    def __init__(self, name: str, args: tuple[Any, ...]) -> None:
+        self.name = name
+        self.args = args
+
+
 def _key(i: int) -> str:
-    return hashlib.sha1(b"bench.double" + i.to_bytes(8, "little")).hexdigest()
+    task = _Task("bench.double", (i,))
+    return hashlib.sha1(task.name.encode() + pickle.dumps(task.args)).hexdigest()
 
 
 def hashes(n: int) -> float:

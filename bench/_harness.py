@@ -267,7 +267,7 @@ def profile_command(ctx: Context, args: list[str], cwd: Path, top: int = 15) -> 
     """cProfile of our ``jug ARGS`` in *cwd*: the top entries by own time."""
     out = cwd / "bench.prof"
     run([sys.executable, "-m", "cProfile", "-o", out, "-m", "jug", *args], cwd, check=False)
-    return _top(out, top)
+    return top_entries(out, top)
 
 
 def profile_code(code: str, cwd: Path, top: int = 15) -> str:
@@ -276,10 +276,11 @@ def profile_code(code: str, cwd: Path, top: int = 15) -> str:
     script.write_text(code)
     out = cwd / "bench.prof"
     run([sys.executable, "-m", "cProfile", "-o", out, script], cwd, check=False)
-    return _top(out, top)
+    return top_entries(out, top)
 
 
-def _top(path: Path, top: int) -> str:
+def top_entries(path: Path, top: int = 15) -> str:
+    """The *top* entries of a cProfile output file, by own time."""
     import io
     import pstats
 

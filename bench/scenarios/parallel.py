@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 
 import _harness as h
@@ -35,26 +36,33 @@ def run(ctx: h.Context) -> list[h.Row]:
             "≥ 85 % of ideal at 8 workers" if workers == 8 else "",
         )
 
-        def sample(impl: h.Impl, r: int, workers: int = workers) -> float:
+        def sample(
+            impl: h.Impl, r: int, workers: int = workers, row: h.Row = row, profiled: bool = False
+        ) -> float:
             with ctx.scratch("parallel") as project:
                 (project / "bench.py").write_text(JUGFILE.format(n=n, pause=pause))
                 cmd = [str(impl.jug), "execute", "bench.py", "--jugdir", "bench.jugdata"]
+                # Profiling: the first worker runs under cProfile, the others as usual.
+                prof = [sys.executable, "-m", "cProfile", "-o", str(project / "bench.prof")]
+                prof += ["-m", "jug", *cmd[1:]]
                 t0 = time.perf_counter()
                 procs = [
                     subprocess.Popen(
-                        cmd,
+                        prof if profiled and k == 0 else cmd,
                         cwd=project,
                         env=h.clean_env(),
                         stdin=subprocess.DEVNULL,
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                     )
-                    for _ in range(workers)
+                    for k in range(workers)
                 ]
                 codes = [p.wait(300) for p in procs]
                 elapsed = time.perf_counter() - t0
                 if any(codes) or h.count_results(project / "bench.jugdata") != n:
                     raise RuntimeError(f"parallel {impl.name}: exit codes {codes}")
+                if profiled:
+                    row.profile = h.top_entries(project / "bench.prof")
                 return elapsed
 
         # The 1-worker case is long and predictable: fewer repeats.
@@ -65,5 +73,7 @@ def run(ctx: h.Context) -> list[h.Row]:
         orig_eff = f", original {ideal / row.original:.0%}" if row.original else ""
         row.note = f"efficiency {eff:.0%} of ideal ({ideal:.2f} s){orig_eff}"
         row.judge(eff >= 0.85 if workers == 8 else None)
+        if row.verdict == "MISS" and ctx.profile:
+            sample(ctx.ours, 0, profiled=True)
         rows.append(row)
     return rows
