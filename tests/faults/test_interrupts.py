@@ -15,48 +15,23 @@ from pathlib import Path
 
 import pytest
 
+from jug import Task, TaskGenerator
 from jug.backend_registry import open_store
-from jug.testing import JugProject, count_executions, counting_jugfile, wait_until
+from jug.subcommands._executor import Executor
+from jug.subcommands._interrupt import Terminated, sigterm_raises
+from jug.testing import (
+    JugProject,
+    MemoryStore,
+    count_executions,
+    counting_jugfile,
+    memory_store,
+    wait_until,
+)
 
 pytestmark = pytest.mark.requires_numpy
 
-#: Tasks whose results (8 MB of random doubles) take a while to save, so that a signal sent
-#: at a random moment often lands while a result is being written.
-BIG_RESULTS = """\
-import os
-import numpy as np
-from jug import TaskGenerator
-
-MARKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "marks")
-os.makedirs(MARKS, exist_ok=True)
-N = 1_000_000
-
-def expected(i):
-    return np.random.default_rng(i).random(N)
-
-@TaskGenerator
-def big(i):
-    open(os.path.join(MARKS, f"big{i}-{os.getpid()}-{os.urandom(4).hex()}"), "w").close()
-    return expected(i)
-
-results = [big(i) for i in range(24)]
-"""
-
-#: Prints how many results the store holds, after checking that each is whole and right.
-CHECK_RESULTS = """
-import json, sys
-import numpy as np
-import jug
-from jug.task import alltasks
-_, ns = jug.init("jugfile.py", sys.argv[1])
-loaded = 0
-for t in alltasks:
-    if t.can_load():
-        assert np.array_equal(t.value(), ns["expected"](t.args[0])), t
-        loaded += 1
-print(json.dumps(loaded))
-"""
-
+#: How many workers are stopped by SIGTERM (at most) before one is let finish.
+STOPS = 6
 JUGDIRS = ["file", pytest.param("redis7", marks=pytest.mark.requires_redis)]
 
 
@@ -85,9 +60,9 @@ def _locks(jugdir: str) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", JUGDIRS)
-def test_sigterm_at_random_moments(kind, tmp_path, request):
+def test_sigterm_at_random_moments(kind, tmp_path, request, big_results):
     project = JugProject(tmp_path)
-    project.write("jugfile.py", BIG_RESULTS)
+    project.write("jugfile.py", big_results.jugfile)
     jugdir = _jugdir(kind, tmp_path, request)
     rng = random.Random(6)
     terminated = 0
@@ -103,14 +78,17 @@ def test_sigterm_at_random_moments(kind, tmp_path, request):
             "a task to start",
             interval=0.005,
         )
-        time.sleep(rng.uniform(0.0, 0.2))
-        worker.send_signal(signal.SIGTERM)
+        if terminated < STOPS:  # then one last worker finishes the rest
+            time.sleep(rng.uniform(0.0, 0.1))
+            worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=60)
         assert "Traceback" not in err, err
-        assert _locks(jugdir) == [], "the stopped worker kept its lock"
+        assert _locks(jugdir) == [], (
+            f"the stopped worker kept its lock ({worker.returncode}): {err}"
+        )
         assert _leftovers(jugdir) == []
-        loaded = project.python(CHECK_RESULTS, jugdir)  # whole and right, or absent
-        if loaded == 24:
+        loaded = big_results.check(project, jugdir)  # whole and right, or absent
+        if loaded == big_results.tasks:
             # Finished; a SIGTERM after the run (while printing the summary) kills the
             # worker the ordinary way.
             assert worker.returncode in (0, -signal.SIGTERM), err
@@ -119,7 +97,7 @@ def test_sigterm_at_random_moments(kind, tmp_path, request):
         assert "terminated by SIGTERM" in err
         terminated += 1
     else:
-        pytest.fail("30 workers did not finish 24 tasks")
+        pytest.fail(f"30 workers did not finish {big_results.tasks} tasks")
     print(f"{terminated} workers stopped, {len(list(marks.iterdir()))} executions")
     assert terminated >= 2, "the workers finished before being stopped"
 
@@ -192,3 +170,36 @@ def test_counting_run_after_sigterm_repeats_only_the_stopped_task(tmp_path):
     counts = count_executions(tmp_path)
     assert len(counts) == 101
     assert counts.total() - len(counts) <= 1
+
+
+class _GrantThenSigterm(MemoryStore):
+    """A store whose locks are granted and then, before get() returns, SIGTERM arrives:
+    the worst moment (the store holds the lock for a worker that does not know it yet)."""
+
+    def getlock(self, key):
+        lock = super().getlock(key)
+        grant = lock.get
+
+        def get():
+            taken = grant()
+            os.kill(os.getpid(), signal.SIGTERM)
+            return taken
+
+        lock.get = get  # type: ignore[method-assign]
+        return lock
+
+
+@TaskGenerator
+def _double(x):
+    return 2 * x
+
+
+def test_sigterm_just_as_the_lock_is_granted():
+    with memory_store():
+        store = _GrantThenSigterm()
+        Task.store = store
+        tasks = [_double(i) for i in range(3)]
+        with pytest.raises(Terminated), sigterm_raises():
+            Executor(store).run(tasks)
+        assert store.locks == {}  # released, although Task.lock() never returned
+        assert store.results == {}

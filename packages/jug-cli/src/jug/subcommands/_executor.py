@@ -43,6 +43,7 @@ from jug.store import DEFAULT_LEASE, Store
 from jug.task import Task, alltasks
 
 from ._graph import TaskGraph
+from ._interrupt import Deferral, deferred
 from ._lease import LeaseKeeper
 from ._progress import Progress
 from ._table import format_table
@@ -455,27 +456,33 @@ class Executor:
     def _attempt(self, run: _Run, h: str, retry: bool) -> int:
         t = run.graph.task[h]
         self._progress.update(len(run.done), run.total, t.name)
-        if not t.lock():
-            if retry and self.store.getlock(h).is_failed():
-                return _FAILED_ELSEWHERE
-            return _LOCKED
-        try:
-            # Re-check under the lock: another worker may have finished it meanwhile.
-            if t.can_load():
+        # A SIGTERM that comes while the lock is taken is held back until a try below can
+        # free the lock (the store may grant it just before the exception would hit).
+        with deferred() as deferral:
+            if not t.lock():
+                deferral.end()
+                if retry and self.store.getlock(h).is_failed():
+                    return _FAILED_ELSEWHERE
+                return _LOCKED
+            try:
+                # Re-check under the lock: another worker may have finished it meanwhile.
+                if t.can_load():
+                    t.unlock()
+                    deferral.end()
+                    self._loaded(h, t)
+                    return _LOADED
+            except BaseException:
                 t.unlock()
-                self._loaded(h, t)
-                return _LOADED
-        except BaseException:
-            t.unlock()
-            raise
-        return self._run_locked(t, h)
+                raise
+            return self._run_locked(t, h, deferral)
 
-    def _run_locked(self, t: Task, h: str) -> int:
+    def _run_locked(self, t: Task, h: str, deferral: Deferral) -> int:
         assert self._keeper is not None
         opts = self.options
-        log.info("executing %s (%s)", t.name, h[:12])
-        self._keeper.hold(t)
         try:
+            deferral.end()  # a SIGTERM held back while locking raises here, in the try
+            log.info("executing %s (%s)", t.name, h[:12])
+            self._keeper.hold(t)
             self.on_task_start(t)
             self._run_and_save(t, opts.debug)
         except StoreError:

@@ -6,9 +6,6 @@ import argparse
 import os
 import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from jug.errors import JugError
@@ -18,32 +15,10 @@ from jug.store import DEFAULT_LEASE
 
 from . import SubCommand
 from ._executor import ExecuteOptions, Executor, reload_jugfile
+from ._interrupt import Terminated, sigterm_raises
 from ._loading import current_tasks, stopped_at_barrier
 
 __all__ = ["ExecuteCommand", "Terminated"]
-
-
-class Terminated(BaseException):
-    """Raised in the main thread when the process receives SIGTERM."""
-
-
-@contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated`, so that the held lock is released on the way out."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        # Further SIGTERMs must not interrupt the clean-up this one starts.
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class ExecuteCommand(SubCommand):
@@ -125,7 +100,7 @@ class ExecuteCommand(SubCommand):
             # A malformed JUG_MAX_* variable: refuse to start rather than run unlimited.
             raise JugError(f"{exc} (or run with --no-env-exit-checks)") from None
         try:
-            with checks, _sigterm_raises():
+            with checks, sigterm_raises():
                 result = executor.run(current_tasks(), not stopped_at_barrier(jugspace))
         except Terminated:
             print(
