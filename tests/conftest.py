@@ -300,12 +300,14 @@ _NO_TMPFS = 77
 
 
 def run_on_small_tmpfs(
-    mountpoint: Path, size: str, shell: str, timeout: float = 120
+    mountpoint: Path, size: str, shell: str, timeout: float = 120, **kwargs
 ) -> subprocess.CompletedProcess[str]:
     """Run the *shell* script with a fresh tmpfs of *size* (``"256k"``) on *mountpoint*.
 
     The tmpfs lives in a private mount namespace (``unshare -m``): only the script and its
-    children see it, and it vanishes when they end. Skips the test without root or unshare.
+    children see it, and it vanishes when they end (so the script checks what it needs to
+    before it ends). *kwargs* go to :func:`subprocess.run` (``env``, ``cwd``). Skips the
+    test without root or unshare.
     """
     if shutil.which("unshare") is None or os.geteuid() != 0:
         pytest.skip("needs root and unshare to mount a small tmpfs")
@@ -319,6 +321,7 @@ def run_on_small_tmpfs(
         capture_output=True,
         text=True,
         timeout=timeout,
+        **kwargs,
     )
     if proc.returncode == _NO_TMPFS or "unshare failed" in proc.stderr:
         pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")

@@ -80,7 +80,7 @@ _VALID_KEY = re.compile(r"[^./\\\0][^/\\\0][^./\\\0][^/\\\0]*")
 _ORIGINAL_LOCK = re.compile(rb"PID\s+(\d+)\s+on\s+HOSTNAME\s+(\S+)")
 
 _REASONS = {
-    errno.ENOSPC: "disk full",
+    errno.ENOSPC: "no space left on device (disk full)",
     errno.EDQUOT: "disk quota exceeded",
     errno.EACCES: "permission denied",
     errno.EPERM: "operation not permitted",

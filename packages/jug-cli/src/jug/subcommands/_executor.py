@@ -485,13 +485,16 @@ class Executor:
             self._keeper.hold(t)
             self.on_task_start(t)
             self._run_and_save(t, opts.debug)
-        except StoreError:
+        except StoreError as exc:
             # The store failed, not the task (e.g. redis unreachable for longer than its
-            # retry time): stop with the store's one-line message, freeing the lock if we can.
+            # retry time, a full disk): stop with the store's one-line message, saying which
+            # task it was, and free the lock if we can.
             self._keeper.drop()
             with contextlib.suppress(StoreError):
                 t.unlock()
-            raise
+            named = StoreError(f"task {t.name} ({h[:12]}): {exc}")
+            named.errno = exc.errno
+            raise named from exc
         except Exception as exc:
             error = self._format_error(exc)
             self._progress.clear()
