@@ -37,10 +37,10 @@ from typing import Any
 
 import jug
 from jug.backends.base import StoreError
-from jug.errors import LockNotHeldError
+from jug.errors import CorruptResultError, LockNotHeldError
 from jug.hooks import has_hooks, jug_hook
 from jug.store import DEFAULT_LEASE, Store
-from jug.task import Task, alltasks
+from jug.task import Task, Tasklet, alltasks
 
 from ._graph import TaskGraph
 from ._interrupt import Deferral, deferred
@@ -495,6 +495,15 @@ class Executor:
             named = StoreError(f"task {t.name} ({h[:12]}): {exc}")
             named.errno = exc.errno
             raise named from exc
+        except CorruptResultError as exc:
+            # A stored result this task needs cannot be decoded: not the task's fault, and no
+            # other worker can do better. Stop with one line naming the damaged task.
+            self._keeper.drop()
+            with contextlib.suppress(StoreError):
+                t.unlock()
+            if exc.name is not None:
+                raise
+            raise CorruptResultError(exc.key, exc.detail, _name_of(t, exc.key)) from None
         except Exception as exc:
             error = self._format_error(exc)
             self._progress.clear()
@@ -650,3 +659,14 @@ def execute_jugfile(
     tasks, complete = reload_jugfile(jugfile, argv)
     executor = Executor(store, opts, reload=lambda: reload_jugfile(jugfile, argv))
     return executor.run(tasks, complete)
+
+
+def _name_of(t: Task, key: str) -> str | None:
+    """The name of the dependency of *t* whose result is stored under *key*, if one is."""
+    for dep in t.dependencies():
+        task = dep
+        while isinstance(task, Tasklet):
+            task = task.base
+        if isinstance(task, Task) and task.hash().decode() == key:
+            return task.name
+    return None
