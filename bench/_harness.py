@@ -48,8 +48,13 @@ def find_uv() -> str | None:
 
 
 def clean_env() -> dict[str, str]:
-    """The environment for every child: no venv leaking from make/uv into the other one."""
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    """The environment for every child: no venv leaking from make/uv into the other one.
+
+    PYTHONDONTWRITEBYTECODE is dropped too: with it, every start recompiles whatever module
+    changed since its .pyc was written, which an installed jug never does.
+    """
+    dropped = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["PYTHONNOUSERSITE"] = "1"
     env["UV_PYTHON_DOWNLOADS"] = "never"
     return env
