@@ -5,6 +5,7 @@ file. Each is one clear line and a non-zero exit; nothing is half written; no lo
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 
@@ -91,3 +92,79 @@ def test_disk_full_then_freed(tmp_path, small_tmpfs):
     second = json.loads(read("look2"))
     assert second["results"] == 7
     assert second["locks"] == []
+
+
+def _one_line_error(done) -> str:
+    """The single line of a clean failure (non-zero exit, no traceback)."""
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = [x for x in done.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("jug: "), lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", ["execute", "status", "cleanup", "invalidate"])
+def test_jugdir_is_a_file(command, tmp_path):
+    project = JugProject(tmp_path)
+    project.write("jugfile.py", FILLING)
+    project.write("oops", "not a directory\n")
+    extra = ("--target", "jugfile.small") if command == "invalidate" else ()
+    line = _one_line_error(project.jug(command, "--jugdir", "oops", *extra))
+    assert "'oops' exists and is not a directory" in line
+    assert (tmp_path / "oops").read_text() == "not a directory\n"
+    below = _one_line_error(project.jug("execute", "--jugdir", "oops/sub"))
+    assert "a file is in the way" in below
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "jugfile.py", "oops"]
+
+
+@pytest.mark.parametrize("mode", [0o500, 0o000])
+def test_permission_denied(mode, tmp_path, unprivileged):
+    """A jugdir the user may not write (0o500) or not even read (0o000)."""
+    project = JugProject(tmp_path)
+    project.write("jugfile.py", FILLING)
+    done = project.jug("execute", "--target", "jugfile.small")
+    assert done.returncode == 0, done.stderr
+    jugdir = tmp_path / "jugfile.jugdata"
+    before = sorted(str(p.relative_to(jugdir)) for p in jugdir.rglob("*"))
+    jug = [sys.executable, "-m", "jug"]
+    for path in [jugdir, *jugdir.iterdir()]:
+        os.chmod(path, mode)
+    try:
+        outcomes = {
+            command: unprivileged([*jug, command], cwd=tmp_path, env=project.env)
+            for command in ("execute", "status")
+        }
+    finally:
+        for path in [jugdir, *jugdir.iterdir()]:
+            os.chmod(path, 0o700)
+    line = _one_line_error(outcomes["execute"])
+    assert "permission denied" in line, line
+    if mode == 0o500:  # reading is allowed: status works
+        assert outcomes["status"].returncode == 0, outcomes["status"].stderr
+    else:
+        assert "permission denied" in _one_line_error(outcomes["status"])
+    assert sorted(str(p.relative_to(jugdir)) for p in jugdir.rglob("*")) == before
+
+
+def test_read_only_file_system(tmp_path, small_tmpfs):
+    project = JugProject(tmp_path)
+    project.write("jugfile.py", FILLING)
+    mnt = tmp_path / "mnt"
+    jugdir = shlex.quote(str(mnt / "jugfile.jugdata"))
+    jug = f"{shlex.quote(sys.executable)} -m jug"
+    script = f"""
+        {jug} execute --jugdir {jugdir} --target jugfile.small > /dev/null 2> err0 || exit 3
+        mount -o remount,ro {shlex.quote(str(mnt))} || exit 4
+        {jug} execute --jugdir {jugdir} > out1 2> err1; echo $? > rc1
+        {jug} status --jugdir {jugdir} > out2 2> err2; echo $? > rc2
+    """
+    done = small_tmpfs(mnt, "4m", script, env=project.env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr + (tmp_path / "err0").read_text()
+    read = lambda name: (tmp_path / name).read_text()  # noqa: E731
+    assert read("rc1").strip() != "0"
+    err = read("err1")
+    assert "Traceback" not in err, err
+    (line,) = [x for x in err.splitlines() if x.strip()]
+    assert line.startswith("jug: ") and "read-only file system" in line, line
+    assert read("rc2").strip() == "0", read("err2")

@@ -98,6 +98,21 @@ def _store_error(exc: OSError, what: str, show_file: bool = True) -> StoreError:
     return err
 
 
+def _scan(path: str, what: str) -> list[os.DirEntry[str]]:
+    """The entries of the directory *path*; none if it is missing (or not a directory).
+
+    Any other failure (no permission to read it, ...) is a :class:`StoreError` saying that
+    *what* could not be listed, rather than a traceback.
+    """
+    try:
+        with os.scandir(path) as it:
+            return list(it)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        raise _store_error(exc, f"list {what}") from exc
+
+
 def _token() -> str:
     return os.urandom(8).hex()
 
@@ -244,7 +259,13 @@ class file_store(base_store):
                 raise CorruptResultError(key, f"{path}: {exc}") from exc
 
     def can_load(self, key: str | bytes) -> bool:
-        return os.path.exists(self._getfname(key))
+        try:
+            os.stat(self._getfname(key))
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as exc:  # not "absent": e.g. no permission to look
+            raise _store_error(exc, f"look for result {as_key(key)}") from exc
+        return True
 
     def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
         """Return the subset of *keys* that have a result: one directory listing per shard."""
@@ -253,11 +274,8 @@ class file_store(base_store):
         for shard in {k[:2] for k in wanted}:
             if _VALID_KEY.fullmatch(shard + "x") is None:
                 continue  # not a key that can name a result (too short, or a path)
-            try:
-                with os.scandir(os.path.join(self.jugdir, shard)) as it:
-                    present.update(shard + e.name for e in it if e.name[0] != ".")
-            except (FileNotFoundError, NotADirectoryError):
-                continue
+            entries = _scan(os.path.join(self.jugdir, shard), f"results in {self.jugdir!r}")
+            present.update(shard + e.name for e in entries if e.name[0] != ".")
         return wanted & present
 
     def remove(self, key: str | bytes) -> bool:
@@ -270,23 +288,15 @@ class file_store(base_store):
         return True
 
     def _shards(self) -> Iterator[os.DirEntry[str]]:
-        try:
-            with os.scandir(self.jugdir) as it:
-                entries = builtins.list(it)
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        for entry in entries:
+        for entry in _scan(self.jugdir, f"jugdir {self.jugdir!r}"):
             if len(entry.name) == 2 and not entry.name.startswith(".") and entry.is_dir():
                 yield entry
 
     def list(self) -> Iterator[str]:
         """Iterate over the keys of all results (temporary files are not results)."""
         for shard in self._shards():
-            try:
-                with os.scandir(shard.path) as it:
-                    names = [e.name for e in it if not e.name.startswith(".")]
-            except FileNotFoundError:
-                continue
+            entries = _scan(shard.path, f"results in {self.jugdir!r}")
+            names = [e.name for e in entries if not e.name.startswith(".")]
             for name in names:
                 yield shard.name + name
 
@@ -308,12 +318,7 @@ class file_store(base_store):
         removed = 0
         now = time.time()
         for shard in self._shards():
-            try:
-                with os.scandir(shard.path) as it:
-                    entries = builtins.list(it)
-            except FileNotFoundError:
-                continue
-            for entry in entries:
+            for entry in _scan(shard.path, f"results in {self.jugdir!r}"):
                 if entry.name.startswith("."):
                     if entry.name.endswith(_TMP_SUFFIX) and _older_than(
                         entry, now - _STALE_TEMP_AGE
@@ -328,11 +333,7 @@ class file_store(base_store):
                     removed += 1
         # Tombstones and temporary lock files of a reclaimer or a failing worker that died
         # half-way are hidden files in the locks directory.
-        try:
-            with os.scandir(self._lockdir) as it:
-                hidden = [e for e in it if e.name.startswith(".")]
-        except (FileNotFoundError, NotADirectoryError):
-            hidden = []
+        hidden = [e for e in _scan(self._lockdir, "locks") if e.name.startswith(".")]
         for entry in hidden:
             if _older_than(entry, now - _STALE_TEMP_AGE):
                 _unlink_quietly(entry.path)
@@ -349,13 +350,11 @@ class file_store(base_store):
         return file_lock(self, self._key(key))
 
     def _lock_entries(self) -> builtins.list[os.DirEntry[str]]:
-        try:
-            with os.scandir(self._lockdir) as it:
-                return [
-                    e for e in it if e.name.endswith(_LOCK_SUFFIX) and not e.name.startswith(".")
-                ]
-        except (FileNotFoundError, NotADirectoryError):
-            return []
+        return [
+            e
+            for e in _scan(self._lockdir, "locks")
+            if e.name.endswith(_LOCK_SUFFIX) and not e.name.startswith(".")
+        ]
 
     def listlocks(self) -> builtins.list[str]:
         return [e.name[: -len(_LOCK_SUFFIX)] for e in self._lock_entries()]
@@ -372,12 +371,7 @@ class file_store(base_store):
     def remove_locks(self) -> int:
         """Remove every lock (and any leftover tombstone); return how many locks."""
         removed = 0
-        try:
-            with os.scandir(self._lockdir) as it:
-                entries = builtins.list(it)
-        except (FileNotFoundError, NotADirectoryError):
-            return 0
-        for entry in entries:
+        for entry in _scan(self._lockdir, "locks"):
             if _unlink_quietly(entry.path) and entry.name.endswith(_LOCK_SUFFIX):
                 removed += not entry.name.startswith(".")
         return removed
