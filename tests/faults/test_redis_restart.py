@@ -61,7 +61,6 @@ def test_restart_losing_the_data(tmp_path, private_redis, big_results):
     project = JugProject(tmp_path)
     project.write("jugfile.py", big_results.jugfile)
     for code, err in _run_through_a_restart(project, server, url):
-        print(code, err)
         assert "Traceback" not in err, err
         if code != 0:
             last = err.strip().splitlines()[-1]
