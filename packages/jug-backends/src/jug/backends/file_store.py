@@ -22,24 +22,24 @@ and their lease is the reading store's lease.
 Reclaiming a stale lock
 -----------------------
 ``get()`` first tries ``O_EXCL``-creating the lock file. If a lock exists and is stale, the
-reclaimer renames it to a tombstone name unique to itself. ``rename`` of one name succeeds
-for only one process, so of several reclaimers of the same stale lock one moves it and the
-others see it vanish. The mover then checks that what it moved is *still stale*: between
-reading the lock and renaming it, another worker may have reclaimed it and created a fresh
-lock under the same name (the ABA case). If the moved lock is fresh, it is linked back under
-its name (only if the name is still free) and ``get()`` returns ``False``; otherwise the
-tombstone is deleted and the reclaimer ``O_EXCL``-creates its own lock. Any process that saw
-the name free may also try that create; ``O_EXCL`` lets exactly one of them win.
+would-be reclaimer must first ``O_EXCL``-create a per-key *reclaim mutex*
+(``locks/.KEY.reclaiming``): of several reclaimers of the same lock only one gets it, and the
+others return ``False`` at once. The mutex holder reads the lock again; if it is still stale,
+it renames it to a tombstone unique to itself, checks by inode that it moved the very file it
+judged stale, deletes it, and ``O_EXCL``-creates its own lock (a worker that saw the name
+free in between may win that create instead: ``O_EXCL`` lets exactly one succeed). As only
+the mutex holder ever removes a lock it did not take, reclaimers can no longer displace each
+other's fresh locks. A mutex left by a reclaimer that died within those few system calls is
+ignored and removed once it is older than a minute.
 
-Residual window: in the ABA case the fresh lock is absent for the few system calls between
-the rename and the link back. A third worker calling ``get()`` exactly then creates its own
-lock, the link back fails, and two workers run the same task; the displaced holder learns it
-at its next :meth:`~file_lock.refresh` (which returns ``False``). It needs three workers
-racing on a lock that was stale, and costs a duplicated computation (results are written
-atomically, so the stored value stays correct). Owner operations (``release``, ``fail``,
-``refresh``) check the token and then act; they can only misfire if the holder had already
-let its lease expire and another worker reclaims the lock in between. Staleness compares
-clocks of different hosts: keep them synchronised (NTP) to well below the lease.
+Residual window: if the *stale* holder is in fact alive and releases its lock between the
+reclaimer's check and its rename, and a third worker takes the lock in that instant, the
+reclaimer moves that fresh lock aside; it notices (inode), links it back if the name is still
+free, and gives up. A fourth worker creating the lock within those few system calls would
+make the task run twice (results are written atomically, so the stored value stays right).
+Owner operations (``release``, ``fail``, ``refresh``) check the token and then act; they can
+only misfire if the holder had already let its lease expire. Staleness compares clocks of
+different hosts: keep them synchronised (NTP) to well below the lease.
 """
 
 from __future__ import annotations
@@ -72,6 +72,10 @@ _STALE_TEMP_AGE = 3600.0
 # How long an owner operation waits for its lock file to reappear: a reclaimer that moved a
 # fresh lock aside by mistake puts it back within a few system calls.
 _REAPPEAR_WAIT = 0.05
+# The per-key reclaim mutex (see "Reclaiming a stale lock"); one older than
+# _STALE_MUTEX_AGE seconds was left by a reclaimer that died mid-reclaim.
+_RECLAIM_SUFFIX = ".reclaiming"
+_STALE_MUTEX_AGE = 60.0
 # Modification time of a failed mark (the original jug's convention).
 _FAILED_MTIME = 1.0
 # A key names the file SHARD/REST with SHARD = key[:2]: neither part may be hidden (temporary
@@ -380,6 +384,23 @@ class file_store(base_store):
         """Nothing to release: every operation opens and closes its own files."""
 
 
+def _take_mutex(path: str) -> bool:
+    """``O_EXCL``-create *path*; an abandoned one (older than a minute) is replaced once."""
+    for _ in range(2):
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return True
+        except FileExistsError:
+            try:
+                age = time.time() - os.stat(path).st_mtime
+            except FileNotFoundError:
+                continue
+            if age < _STALE_MUTEX_AGE:
+                return False
+            _unlink_quietly(path)
+    return False
+
+
 def _older_than(entry: os.DirEntry[str], cutoff: float) -> bool:
     try:
         return entry.stat().st_mtime < cutoff
@@ -495,28 +516,45 @@ class file_lock(base_lock):
         return info
 
     def _reclaim(self, info: LockInfo) -> bool:
-        tomb = os.path.join(self.store._lockdir, f".{self.key}.{info.token}.reclaim")
+        """Replace a stale lock by ours; only the holder of the reclaim mutex may try."""
+        mutex = os.path.join(self.store._lockdir, f".{self.key}{_RECLAIM_SUFFIX}")
+        if not _take_mutex(mutex):
+            return False  # another worker is reclaiming this lock right now
         try:
-            os.rename(self.fullname, tomb)
-        except FileNotFoundError:
-            if not os.path.exists(tomb):  # (on NFS a retried rename reports ENOENT)
-                # Someone else moved or released it: the name is free for whoever is first.
-                return self._write_new(info)
-        moved = _read_lock(tomb, self.store.lease)
-        if moved is not None and not moved.is_stale():
-            # ABA: we moved a lock that was taken afresh after we looked. Put it back, but
-            # never over a lock that someone created meanwhile.
             try:
-                os.link(tomb, self.fullname)
-            except FileExistsError:
-                pass
-            except OSError:  # no hard links here: rename, checking first (small race)
-                if not os.path.exists(self.fullname):
-                    os.rename(tomb, self.fullname)
+                seen = os.stat(self.fullname)
+            except FileNotFoundError:
+                return self._write_new(info)
+            current = self._current()
+            if current is None:
+                return self._write_new(info)
+            if not current.is_stale():
+                return False
+            tomb = os.path.join(self.store._lockdir, f".{self.key}.{info.token}.reclaim")
+            try:
+                os.rename(self.fullname, tomb)
+            except FileNotFoundError:
+                return self._write_new(info)  # released meanwhile: the name is free
+            try:
+                moved = os.stat(tomb)
+            except FileNotFoundError:  # pragma: no cover - nobody else touches our tomb
+                return self._write_new(info)
+            if (moved.st_ino, moved.st_dev) != (seen.st_ino, seen.st_dev):
+                # The stale lock was released and replaced by a fresh one after we looked:
+                # put that one back (never over a lock created meanwhile) and give up.
+                try:
+                    os.link(tomb, self.fullname)
+                except FileExistsError:
+                    pass
+                except OSError:  # no hard links here: rename, checking first
+                    if not os.path.exists(self.fullname):
+                        os.rename(tomb, self.fullname)
+                _unlink_quietly(tomb)
+                return False
             _unlink_quietly(tomb)
-            return False
-        _unlink_quietly(tomb)
-        return self._write_new(info)
+            return self._write_new(info)
+        finally:
+            _unlink_quietly(mutex)
 
     # -- the lock API ---------------------------------------------------------------------
 
