@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-WORDS = """
-from collections import defaultdict
+from pathlib import Path
 
-import jug.mapreduce
-{imports}
-
-inputs = [
-    "banana apple apple banana",
-    "apple pear football",
-    "pear",
-    "banana apple apple",
-    "football banana",
-    "apple pear",
-    "waldorf salad",
-]
+# The word-count jugfile is the reference one run against the original jug (its inputs and
+# functions), ending in the `final_counts` task each test chooses.
+_REFERENCE = Path(__file__).parent / "data" / "reference" / "wordcount.py"
+_WORDCOUNT_BODY = _REFERENCE.read_text().split("\nplain = ")[0]
 
 
-def count1(text):
-    counts = defaultdict(int)
-    for word in text.split():
-        counts[word] += 1
-    return counts
+def wordcount_jugfile(final: str) -> str:
+    return f"{_WORDCOUNT_BODY}\nfinal_counts = {final}\n"
 
-
-def merge_dicts(rhs, lhs):
-    rhs = rhs.copy()
-    for k, v in lhs.items():
-        rhs[k] += v
-    return rhs
-
-
-final_counts = {final}
-"""
 
 PLAIN = "jug.mapreduce.mapreduce(merge_dicts, count1, inputs, map_step=1)"
 COMPOUND = "CompoundTask(jug.mapreduce.mapreduce, merge_dicts, count1, inputs, map_step=1)"
@@ -47,7 +25,7 @@ print(json.dumps(dict(jug.value(ns["final_counts"]))))
 
 
 def test_word_count_with_mapreduce(project, parse_status, parse_summary):
-    project.write("jugfile.py", WORDS.format(imports="", final=PLAIN))
+    project.write("jugfile.py", wordcount_jugfile(PLAIN))
     before = parse_status(project.jug("status").stdout)
     assert before["jug.mapreduce._jug_map_reduce"] == [0, 7, 0, 0, 0, 0]
     assert before["jug.mapreduce._jug_reduce"] == [1, 0, 0, 0, 0, 0]
@@ -60,7 +38,7 @@ def test_word_count_with_mapreduce(project, parse_status, parse_summary):
 def test_word_count_as_a_compound_task(project, parse_status):
     project.write(
         "jugfile.py",
-        WORDS.format(imports="from jug.compound import CompoundTask", final=COMPOUND),
+        wordcount_jugfile(COMPOUND),
     )
     before = parse_status(project.jug("status").stdout)
     assert before["jug.mapreduce._jug_map_reduce"] == [0, 7, 0, 0, 0, 0]
