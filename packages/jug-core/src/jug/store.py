@@ -25,6 +25,9 @@ from typing import Any
 #: Default lease length in seconds (``jug execute --lease``).
 DEFAULT_LEASE: float = 600.0
 
+#: Outcomes of :meth:`Store.lock_unless_done`.
+LOCKED, DONE, HELD = "locked", "done", "held"
+
 
 def as_key(key: str | bytes) -> str:
     """Return *key* as a ``str``: tasks hash to ``bytes`` (as in the original jug)."""
@@ -248,6 +251,33 @@ class Store(ABC):
         """
         self.dump(obj, key)
         lock.release()
+
+    def lock_unless_done(self, key: str | bytes, lock: Lock) -> str:
+        """Take *lock* to run the task of *key*, unless its result is already stored.
+
+        This is what a worker does before running a task: lock it, then check that no other
+        worker stored its result meanwhile. Stores that can do both in one round trip
+        (redis: one script) override it; the default takes the lock first and checks after,
+        which is race-free on any store.
+
+        Returns
+        -------
+        outcome : str
+            :data:`LOCKED` (the caller now holds *lock*, and no result was stored),
+            :data:`DONE` (a result is stored; *lock* is not held) or :data:`HELD` (another
+            worker holds the lock, or a failed mark is present).
+        """
+        if not lock.get():
+            return HELD
+        try:
+            done = self.can_load(key)
+        except BaseException:
+            lock.release()
+            raise
+        if done:
+            lock.release()
+            return DONE
+        return LOCKED
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections or files held by the store."""

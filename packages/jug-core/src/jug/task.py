@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import LockNotHeldError
 from .hash import hash_one, hash_update, new_hash_object
-from .store import Lock, Store
+from .store import DONE, LOCKED, Lock, Store
 
 __all__ = [
     "CachedFunction",
@@ -269,6 +269,22 @@ class Task(TaskletMixin):
             self._lock = lock
             return True
         return False
+
+    def lock_unless_done(self) -> str:
+        """Take this task's lock unless its result is already stored.
+
+        Returns ``'locked'`` (the lock is now held and no result was stored), ``'done'``
+        (a result is stored) or ``'held'`` (another worker holds the lock, or the task is
+        marked as failed). See :meth:`jug.store.Store.lock_unless_done`.
+        """
+        key = self.hash()
+        lock = self.store.getlock(key)
+        outcome = self.store.lock_unless_done(key, lock)
+        if outcome == LOCKED:
+            self._lock = lock
+        elif outcome == DONE:
+            self._can_load = True
+        return outcome
 
     def unlock(self) -> None:
         """Release the lock.

@@ -39,7 +39,7 @@ import jug
 from jug.backends.base import StoreError
 from jug.errors import CorruptResultError, LockNotHeldError
 from jug.hooks import has_hooks, jug_hook
-from jug.store import DEFAULT_LEASE, Store
+from jug.store import DEFAULT_LEASE, DONE, HELD, Store
 from jug.task import Task, Tasklet, alltasks
 
 from ._graph import TaskGraph
@@ -459,21 +459,17 @@ class Executor:
         # A SIGTERM that comes while the lock is taken is held back until a try below can
         # free the lock (the store may grant it just before the exception would hit).
         with deferred() as deferral:
-            if not t.lock():
+            # Locked only if no other worker stored the result meanwhile.
+            outcome = t.lock_unless_done()
+            if outcome == HELD:
                 deferral.end()
                 if retry and self.store.getlock(h).is_failed():
                     return _FAILED_ELSEWHERE
                 return _LOCKED
-            try:
-                # Re-check under the lock: another worker may have finished it meanwhile.
-                if t.can_load():
-                    t.unlock()
-                    deferral.end()
-                    self._loaded(h, t)
-                    return _LOADED
-            except BaseException:
-                t.unlock()
-                raise
+            if outcome == DONE:
+                deferral.end()
+                self._loaded(h, t)
+                return _LOADED
             return self._run_locked(t, h, deferral)
 
     def _run_locked(self, t: Task, h: str, deferral: Deferral) -> int:
