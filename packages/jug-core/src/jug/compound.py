@@ -47,6 +47,7 @@ def CompoundTask(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
     final = Task(_compound_result, inner)
     final.name = task.name
     final._hash = task.hash()
+    final._key = task.key()
     return final
 
 

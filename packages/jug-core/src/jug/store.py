@@ -71,16 +71,15 @@ class LockInfo:
 
     @classmethod
     def new(cls, lease: float) -> LockInfo:
-        """A record for a lock the current process is taking now."""
+        """A record for a lock the current process is taking now.
+
+        Its token is unique among all processes and hosts: a random prefix drawn once per
+        process (again after a fork) followed by a counter.
+        """
         now = time.time()
-        return cls(
-            token=os.urandom(12).hex(),
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            started=now,
-            heartbeat=now,
-            lease=float(lease),
-        )
+        me = _Holder.current()
+        me.count += 1
+        return cls(me.prefix + str(me.count), me.host, me.pid, now, now, float(lease))
 
     def is_stale(self, now: float | None = None) -> bool:
         """Whether the holder missed its heartbeat for longer than the lease."""
@@ -103,6 +102,25 @@ class LockInfo:
     def from_dict(cls, data: dict[str, Any]) -> LockInfo:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
+
+
+class _Holder:
+    """This process as a lock holder: host, pid and a token prefix, looked up once per process."""
+
+    _me: _Holder | None = None
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.host = socket.gethostname()
+        self.prefix = os.urandom(9).hex() + "-"
+        self.count = 0
+
+    @classmethod
+    def current(cls) -> _Holder:
+        me = cls._me
+        if me is None or me.pid != os.getpid():  # first use, or a forked child
+            me = cls._me = cls()
+        return me
 
 
 class Lock(ABC):

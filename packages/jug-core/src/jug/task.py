@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import LockNotHeldError
-from .hash import hash_one, hash_update, new_hash_object
+from .hash import hash_one, hash_update, new_hash_object, task_hash
 from .store import DONE, LOCKED, Lock, Store
 
 __all__ = [
@@ -96,7 +96,19 @@ class Task(TaskletMixin):
 
     store: Store = _NoStore()  # type: ignore[assignment]
 
-    __slots__ = ("f", "args", "kwargs", "name", "_hash", "_result", "_loaded", "_can_load", "_lock")
+    __slots__ = (
+        "f",
+        "args",
+        "kwargs",
+        "name",
+        "_hash",
+        "_key",
+        "_deps",
+        "_result",
+        "_loaded",
+        "_can_load",
+        "_lock",
+    )
 
     def __init__(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         if getattr(f, "__name__", "") == "<lambda>":
@@ -111,6 +123,8 @@ class Task(TaskletMixin):
         self.kwargs = kwargs
         self.name = f"{f.__module__}.{f.__name__}"
         self._hash: bytes | None = None
+        self._key: str | None = None
+        self._deps: tuple[Task | Tasklet, ...] | None = None
         self._result: Any = None
         self._loaded = False
         self._can_load = False
@@ -135,17 +149,23 @@ class Task(TaskletMixin):
     def __jug_hash__(self) -> bytes:
         return self.hash()
 
+    def key(self) -> str:
+        """The task's hash as ``str``: the key its result and lock have in the store."""
+        k = self._key
+        if k is None:
+            h = self._hash
+            if h is None:
+                k = task_hash(self.name, self.args, self.kwargs)
+                self._hash = k.encode("ascii")
+            else:  # set from outside (a compound task takes its placeholder's hash)
+                k = h.decode("ascii")
+            self._key = k
+        return k
+
     def _compute_hash(self) -> bytes:
-        M = new_hash_object()
-        hash_update(
-            M,
-            [
-                ("name", self.name.encode("utf-8")),
-                ("args", self.args),
-                ("kwargs", self.kwargs),
-            ],
-        )
-        return M.hexdigest().encode("utf-8")
+        self.key()
+        assert self._hash is not None
+        return self._hash
 
     # -- dependencies ---------------------------------------------------------------------
 
@@ -156,9 +176,14 @@ class Task(TaskletMixin):
         --------
         recursive_dependencies : all dependencies, recursively
         """
-        if not self.kwargs and all(type(a) in _LEAF_TYPES for a in self.args):
-            return iter(())  # the common case of plain arguments, without the walk
-        return _find_tasks([self.args, self.kwargs])
+        deps = self._deps
+        if deps is None:
+            if not self.kwargs and all(type(a) in _LEAF_TYPES for a in self.args):
+                deps = ()  # the common case of plain arguments, without the walk
+            else:
+                deps = tuple(_find_tasks([self.args, self.kwargs]))
+            self._deps = deps  # arguments are fixed once the task exists
+        return iter(deps)
 
     def can_run(self) -> bool:
         """Whether every dependency has its result available."""
@@ -198,7 +223,7 @@ class Task(TaskletMixin):
                 "results depending on them would have wrong hashes"
             )
         if save:
-            self.store.dump(result, self.hash())
+            self.store.dump(result, self.key())
             self._can_load = True
         self._result = result
         self._loaded = True
@@ -208,12 +233,12 @@ class Task(TaskletMixin):
         """Whether a result is available (loaded, or present in the store)."""
         if self._loaded or self._can_load:
             return True
-        self._can_load = self.store.can_load(self.hash())
+        self._can_load = self.store.can_load(self.key())
         return self._can_load
 
     def load(self) -> None:
         """Load the result from the store, even if already loaded."""
-        self._result = self.store.load(self.hash())
+        self._result = self.store.load(self.key())
         self._loaded = True
         self._can_load = True
 
@@ -245,7 +270,7 @@ class Task(TaskletMixin):
 
     def invalidate(self) -> None:
         """Remove the stored result (``t.store.remove(t.hash())``) and unload it."""
-        self.store.remove(self.hash())
+        self.store.remove(self.key())
         self._can_load = False
         self.unload()
 
@@ -264,7 +289,7 @@ class Task(TaskletMixin):
 
         The only race-free pattern is ``if task.lock(): task.run()``.
         """
-        lock = self.store.getlock(self.hash())
+        lock = self.store.getlock(self.key())
         if lock.get():
             self._lock = lock
             return True
@@ -277,7 +302,7 @@ class Task(TaskletMixin):
         (a result is stored) or ``'held'`` (another worker holds the lock, or the task is
         marked as failed). See :meth:`jug.store.Store.lock_unless_done`.
         """
-        key = self.hash()
+        key = self.key()
         lock = self.store.getlock(key)
         outcome = self.store.lock_unless_done(key, lock)
         if outcome == LOCKED:
@@ -296,7 +321,7 @@ class Task(TaskletMixin):
             self._lock.release()
             self._lock = None
         else:
-            self.store.getlock(self.hash()).force_release()
+            self.store.getlock(self.key()).force_release()
 
     def save_and_unlock(self, result: Any) -> None:
         """Save *result* as this task's result and release its lock, which must be held.
@@ -311,7 +336,7 @@ class Task(TaskletMixin):
         """
         if self._lock is None:
             raise LockNotHeldError(f"cannot save {self.name} and unlock it: its lock is not held")
-        self.store.dump_and_release(result, self.hash(), self._lock)
+        self.store.dump_and_release(result, self.key(), self._lock)
         self._lock = None
         self._result = result
         self._loaded = True
@@ -335,11 +360,11 @@ class Task(TaskletMixin):
 
     def is_locked(self) -> bool:
         """Whether the task *appears* locked (only :meth:`lock` is race-free)."""
-        return self.store.getlock(self.hash()).is_locked()
+        return self.store.getlock(self.key()).is_locked()
 
     def is_failed(self) -> bool:
         """Whether the task is marked as failed."""
-        return self.store.getlock(self.hash()).is_failed()
+        return self.store.getlock(self.key()).is_failed()
 
 
 def _hash_values(args: list[Any], kwargs: dict[str, Any]) -> bytes:

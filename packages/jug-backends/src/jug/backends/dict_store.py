@@ -35,7 +35,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from jug.store import LockInfo, as_key
+from jug.store import DONE, HELD, LOCKED, Lock, LockInfo, as_key
 
 from .base import StoreError, base_lock, base_store
 from .encode import PICKLE_PROTOCOL
@@ -211,6 +211,15 @@ class dict_store(base_store):
     def getlock(self, key: str | bytes) -> dict_lock:
         return dict_lock(self, as_key(key))
 
+    def lock_unless_done(self, key: str | bytes, lock: Lock) -> str:
+        if type(lock) is not dict_lock or lock.store is not self:
+            return super().lock_unless_done(key, lock)
+        key = as_key(key)
+        with self._mutex:  # check and lock at once: no thread can slip in between
+            if key in self._results:
+                return DONE
+            return LOCKED if lock._take() else HELD
+
     def listlocks(self) -> builtins.list[str]:
         return builtins.list(self._locks)
 
@@ -256,13 +265,18 @@ class dict_lock(base_lock):
 
     def get(self) -> bool:
         with self.store._mutex:
-            current = self.store._locks.get(self.key)
-            if current is not None and not current.is_stale():
-                return False
-            info = LockInfo.new(self.store.lease)
-            self.store._locks[self.key] = info
-            self._token = info.token
-            return True
+            return self._take()
+
+    def _take(self) -> bool:
+        """:meth:`get`, with the store's mutex already held."""
+        locks = self.store._locks
+        current = locks.get(self.key)
+        if current is not None and not current.is_stale():
+            return False
+        info = LockInfo.new(self.store.lease)
+        locks[self.key] = info
+        self._token = info.token
+        return True
 
     def release(self) -> None:
         with self.store._mutex:

@@ -58,7 +58,7 @@ __all__ = [
 
 log = logging.getLogger("jug")
 
-# Outcomes of one attempt at a task.
+# Outcomes of one attempt at a task (those that complete it first: `_drain` compares).
 _RAN, _LOADED, _LOCKED, _FAILED, _FAILED_ELSEWHERE = range(5)
 
 
@@ -249,6 +249,7 @@ class Executor:
         self._stopped = False
         self._keeper: LeaseKeeper | None = None
         self._progress = Progress(self.stream, enabled=False)
+        self._log_info = False
         self._jug_dirs = tuple(os.path.join(p, "") for p in jug.__path__)
 
     # -- extension points: they fire the hooks of jug.hooks ----------------------------------
@@ -322,6 +323,7 @@ class Executor:
         lease = float(getattr(self.store, "lease", DEFAULT_LEASE) or DEFAULT_LEASE)
         self._keeper = LeaseKeeper(max(lease / 3.0, 0.05), self._lease_lost)
         self._progress = Progress(self.stream, enabled=opts.progress)
+        self._log_info = log.isEnabledFor(logging.INFO)
         self.on_start()
         try:
             task_list = list(tasks)
@@ -422,16 +424,21 @@ class Executor:
     def _drain(self, run: _Run) -> bool:
         """Attempt every ready task; return whether any completed."""
         progressed = False
-        while run.ready:
+        ready, done, retry = run.ready, run.done, run.retry
+        attempt, complete = self._attempt, self._complete
+        while ready:
             if self._stop_requested():
                 return progressed
-            h = run.ready.pop()
-            if h in run.done:
+            h = ready.pop()
+            if h in done:
                 continue
-            outcome = self._attempt(run, h, retry=h in run.retry)
-            run.retry.discard(h)
-            if outcome in (_RAN, _LOADED):
-                self._complete(run, h)
+            if retry:
+                outcome = attempt(run, h, h in retry)
+                retry.discard(h)
+            else:
+                outcome = attempt(run, h, False)
+            if outcome <= _LOADED:
+                complete(run, h)
                 progressed = True
             elif outcome == _LOCKED:
                 run.waiting[h] = None
@@ -455,7 +462,8 @@ class Executor:
 
     def _attempt(self, run: _Run, h: str, retry: bool) -> int:
         t = run.graph.task[h]
-        self._progress.update(len(run.done), run.total, t.name)
+        if self._progress.enabled:
+            self._progress.update(len(run.done), run.total, t.name)
         # A SIGTERM that comes while the lock is taken is held back until a try below can
         # free the lock (the store may grant it just before the exception would hit).
         with deferred() as deferral:
@@ -477,7 +485,8 @@ class Executor:
         opts = self.options
         try:
             deferral.end()  # a SIGTERM held back while locking raises here, in the try
-            log.info("executing %s (%s)", t.name, h[:12])
+            if self._log_info:
+                log.info("executing %s (%s)", t.name, h[:12])
             self._keeper.hold(t)
             self.on_task_start(t)
             self._run_and_save(t, opts.debug)
@@ -542,28 +551,34 @@ class Executor:
         """Record that *h* has a result; make its dependents ready; free memory."""
         graph = run.graph
         run.done.add(h)
-        run.pending.pop(h, None)
-        newly_ready = []
-        for user in graph.dependents.get(h, ()):
-            count = run.pending.get(user)
-            if count is not None:
-                count -= 1
-                run.pending[user] = count
-                if count == 0:
-                    newly_ready.append(user)
-        # Reversed, so that the first dependent (in jugfile order) is popped first.
-        run.ready.extend(reversed(newly_ready))
+        pending = run.pending
+        pending.pop(h, None)
+        users = graph.dependents.get(h)
+        if users:
+            newly_ready = []
+            for user in users:
+                count = pending.get(user)
+                if count is not None:
+                    count -= 1
+                    pending[user] = count
+                    if count == 0:
+                        newly_ready.append(user)
+            # Reversed, so that the first dependent (in jugfile order) is popped first.
+            run.ready.extend(reversed(newly_ready))
         self._release_memory(run, h)
 
     def _release_memory(self, run: _Run, h: str) -> None:
         graph = run.graph
+        users = run.users
+        unload_all = self.options.aggressive_unload
         for d in graph.deps[h]:
-            run.users[d] -= 1
-            if run.users[d] <= 0 or self.options.aggressive_unload:
+            users[d] -= 1
+            if users[d] <= 0 or unload_all:
                 for t in graph.objects(d):
                     t.unload()
-        if run.users[h] <= 0 or self.options.aggressive_unload:
-            for t in graph.objects(h):
+        if unload_all or users.get(h, 0) <= 0:
+            graph.task[h].unload()
+            for t in graph.copies.get(h, ()):
                 t.unload()
 
     def _account(self, h: str, name: str, counter: Counter[str] | None) -> None:

@@ -26,7 +26,7 @@ def base_tasks(dep: Task | Tasklet) -> list[Task]:
 
 
 def _key(t: Task) -> str:
-    return t.hash().decode("ascii")
+    return t.key()
 
 
 class TaskGraph:
@@ -59,8 +59,20 @@ class TaskGraph:
         self.copies: dict[str, list[Task]] = {}
         self.deps: dict[str, tuple[str, ...]] = {}
         self.dependents: dict[str, list[str]] = {}
+        known = self.task
         for t in tasks:
-            self._add(t)
+            if next(t.dependencies(), None) is not None:
+                self._add(t)
+                continue
+            # A task without dependencies (most of them, in large jugfiles): no walk.
+            h = t.key()
+            first = known.get(h)
+            if first is None:
+                known[h] = t
+                self.deps[h] = ()
+                self.order.append(h)
+            elif first is not t:
+                self._add_copy(h, t)
 
     def _add(self, root: Task) -> None:
         # Iterative depth-first walk: dependencies missing from the input are added first.
@@ -79,13 +91,19 @@ class TaskGraph:
                 continue
             known = self.task.get(h)
             if known is not None:
-                if known is not t and not any(c is t for c in self.copies.get(h, ())):
-                    self.copies.setdefault(h, []).append(t)
+                if known is not t:
+                    self._add_copy(h, t)
                 continue
             self.task[h] = t
             stack.append((t, True))
             for dep in t.dependencies():
                 stack.extend((b, False) for b in base_tasks(dep))
+
+    def _add_copy(self, h: str, t: Task) -> None:
+        """Record *t* as one more Task object with hash *h* (the same call made again)."""
+        copies = self.copies.setdefault(h, [])
+        if not any(c is t for c in copies):
+            copies.append(t)
 
     def __len__(self) -> int:
         return len(self.order)
