@@ -38,8 +38,11 @@ reclaimer moves that fresh lock aside; it notices (inode), links it back if the 
 free, and gives up. A fourth worker creating the lock within those few system calls would
 make the task run twice (results are written atomically, so the stored value stays right).
 Owner operations (``release``, ``fail``, ``refresh``) check the token and then act; they can
-only misfire if the holder had already let its lease expire. Staleness compares clocks of
-different hosts: keep them synchronised (NTP) to well below the lease.
+only misfire if the holder had already let its lease expire. A release within half a lease of
+the moment the holder last saw its token in the file skips the read: no other worker can
+have found the lock stale by then, so the file is still the holder's (unless someone forced
+it away, which ``jug cleanup --force`` warns about). Staleness compares clocks of different
+hosts: keep them synchronised (NTP) to well below half the lease.
 """
 
 from __future__ import annotations
@@ -48,18 +51,21 @@ import builtins
 import errno
 import json
 import os
+import pickle
 import re
 import shutil
 import socket
 import time
+import zlib
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from jug.errors import CorruptResultError
 from jug.store import LockInfo, as_key
 
 from .base import StoreError, base_lock, base_store
-from .encode import DecodeError, read_result, write_result
+from .encode import COMPRESSION_LEVEL, PICKLE_PROTOCOL, DecodeError, read_result, write_result
 
 __all__ = ["file_store", "file_lock", "from_jugdir"]
 
@@ -154,6 +160,8 @@ class file_store(base_store):
                 "choose another --jugdir or move the file away"
             )
         self._lockdir = os.path.join(self.jugdir, _LOCKS)
+        self._prefix = os.path.join(self.jugdir, "")  # paths below: prefix + relative
+        self._lockprefix = os.path.join(self._lockdir, "")
         self._made_dirs: set[str] = set()
 
     def __repr__(self) -> str:
@@ -169,10 +177,10 @@ class file_store(base_store):
 
     def _getfname(self, key: str | bytes) -> str:
         key = self._key(key)
-        return os.path.join(self.jugdir, key[:2], key[2:])
+        return f"{self._prefix}{key[:2]}{os.sep}{key[2:]}"
 
     def _lockname(self, key: str) -> str:
-        return os.path.join(self._lockdir, key + _LOCK_SUFFIX)
+        return self._lockprefix + key + _LOCK_SUFFIX
 
     def _makedir(self, path: str) -> None:
         if path in self._made_dirs:
@@ -208,10 +216,10 @@ class file_store(base_store):
             On disk full, permission denied and similar errors; nothing is left behind.
         """
         key = self._key(key)
-        shard = os.path.join(self.jugdir, key[:2])
-        final = os.path.join(shard, key[2:])
+        shard = self._prefix + key[:2]
+        final = shard + os.sep + key[2:]
         self._makedir(shard)
-        tmp = os.path.join(shard, f".{key[2:]}.{_token()}{_TMP_SUFFIX}")
+        tmp = f"{shard}{os.sep}.{key[2:]}.{_token()}{_TMP_SUFFIX}"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileNotFoundError:
@@ -222,10 +230,18 @@ class file_store(base_store):
         except OSError as exc:
             raise _store_error(exc, f"write result {key} in {shard!r}", show_file=False) from exc
         try:
-            with os.fdopen(fd, "wb") as out:
-                write_result(obj, out, self.compress_numpy)
-                out.flush()
-                os.fsync(out.fileno())
+            small = _small_encoding(obj)
+            if small is not None:
+                try:
+                    _write_all(fd, small)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            else:
+                with os.fdopen(fd, "wb") as out:
+                    write_result(obj, out, self.compress_numpy)
+                    out.flush()
+                    os.fsync(out.fileno())
             os.replace(tmp, final)
         except BaseException as exc:
             try:
@@ -417,8 +433,46 @@ def _unlink_quietly(path: str) -> bool:
 
 
 def _record(info: LockInfo) -> bytes:
-    """The JSON bytes of a lock file (``vars`` instead of the slower, deep-copying asdict)."""
-    return json.dumps(vars(info)).encode()
+    """The JSON bytes of a lock file: what ``json.dumps(vars(info))`` gives.
+
+    A fresh lock's record is formatted directly (this runs once per task); others go
+    through :mod:`json`.
+    """
+    if info.failed or info.error or info.extra or type(info.token) is not str:
+        return json.dumps(vars(info)).encode()
+    return (
+        f'{{"token": {_json_text(info.token)}, "host": {_json_text(info.host)}, '
+        f'"pid": {int(info.pid)}, "started": {float(info.started)!r}, '
+        f'"heartbeat": {float(info.heartbeat)!r}, "lease": {float(info.lease)!r}, '
+        f'"failed": false, "error": "", "failed_at": {float(info.failed_at)!r}, "extra": {{}}}}'
+    ).encode()
+
+
+@lru_cache(maxsize=64)
+def _json_text(text: str) -> str:
+    return json.dumps(text)
+
+
+# Results of these exact types are small: encoded in memory and written with one call.
+_SMALL_TYPES = frozenset({int, float, complex, bool})
+_SMALL_TEXT = 1 << 16
+
+
+def _small_encoding(obj: Any) -> bytes | None:
+    """The stored bytes of a small scalar or short string (as ``write_result`` writes them).
+
+    ``None`` for everything else, which is streamed: large objects are never held twice.
+    """
+    t = type(obj)
+    if t in _SMALL_TYPES or ((t is str or t is bytes) and len(obj) < _SMALL_TEXT):
+        return zlib.compress(b"P" + pickle.dumps(obj, PICKLE_PROTOCOL), COMPRESSION_LEVEL)
+    return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _read_lock(path: str, default_lease: float) -> LockInfo | None:
@@ -466,6 +520,9 @@ class file_lock(base_lock):
         self.key = key
         self.fullname = store._lockname(key)
         self._token: str | None = None
+        # When (time.monotonic) this object last knew the file held its token, and the lease.
+        self._seen = 0.0
+        self._lease = store.lease
 
     def __repr__(self) -> str:
         return f"file_lock({self.store.jugdir!r}, {self.key!r})"
@@ -494,6 +551,8 @@ class file_lock(base_lock):
             raise _store_error(exc, f"create lock for {self.key}") from exc
         os.close(fd)
         self._token = info.token
+        self._seen = time.monotonic()
+        self._lease = info.lease
         return True
 
     def _current(self) -> LockInfo | None:
@@ -513,7 +572,15 @@ class file_lock(base_lock):
             info = self._current()
         if info is None or info.token != self._token:
             return None
+        self._seen = time.monotonic()
         return info
+
+    def _surely_owned(self) -> bool:
+        """Whether the lock is ours without reading it: taken or seen within half a lease.
+
+        Before then no other worker can have judged it stale and reclaimed it.
+        """
+        return self._token is not None and time.monotonic() - self._seen < self._lease / 2
 
     def _reclaim(self, info: LockInfo) -> bool:
         """Replace a stale lock by ours; only the holder of the reclaim mutex may try."""
@@ -576,6 +643,10 @@ class file_lock(base_lock):
 
     def release(self) -> None:
         """Remove the lock if this object holds it (a failed mark is left alone)."""
+        if self._surely_owned():  # and not failed: fail() gives the lock up
+            self._token = None
+            _unlink_quietly(self.fullname)
+            return
         info = self._owned_record()
         self._token = None
         if info is not None and not info.failed:

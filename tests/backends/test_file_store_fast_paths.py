@@ -1,0 +1,76 @@
+"""The file store's short cuts give exactly what the general code paths give."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+
+import pytest
+
+from jug.backends import file_store as fs
+from jug.backends.encode import read_result, write_result
+from jug.store import LockInfo
+
+
+@pytest.mark.parametrize(
+    "info",
+    [
+        LockInfo.new(600),
+        LockInfo.new(0.25),
+        LockInfo(token="t", host='odd "host"\\name', pid=7, started=1.5, heartbeat=2.25),
+        LockInfo(token="t", host="h", failed=True, error="Traceback ...", failed_at=3.0),
+        LockInfo(token="t", host="h", extra={"note": 1}),
+    ],
+)
+def test_lock_record_is_the_json_of_its_fields(info: LockInfo) -> None:
+    record = fs._record(info)
+    assert record == json.dumps(vars(info)).encode()
+    assert LockInfo.from_dict(json.loads(record)) == info
+
+
+@pytest.mark.parametrize(
+    "obj", [0, -1, 2**70, 1.5, float("inf"), 1 + 2j, True, "", "text é", b"\x00" * 10]
+)
+def test_small_results_decode_like_streamed_ones(obj: object) -> None:
+    small = fs._small_encoding(obj)
+    assert small is not None
+    streamed = io.BytesIO()
+    write_result(obj, streamed)
+    assert read_result(io.BytesIO(small)) == obj == read_result(io.BytesIO(streamed.getvalue()))
+
+
+@pytest.mark.parametrize("obj", [None, [1, 2], {"a": 1}, "x" * (1 << 17)])
+def test_other_results_are_streamed(obj: object) -> None:
+    assert fs._small_encoding(obj) is None
+
+
+def test_release_after_half_a_lease_checks_the_owner(tmp_path: os.PathLike[str]) -> None:
+    # A lock that went stale and was reclaimed must survive its old holder's release.
+    store = fs.file_store(os.path.join(tmp_path, "jd"))
+    store.lease = 0.2
+    key = "ab" * 20
+    old = store.getlock(key)
+    assert old.get()
+    time.sleep(0.3)
+    new = store.getlock(key)
+    assert new.get()  # reclaimed the stale lock
+    old.release()
+    assert new.is_locked()
+    assert new.info() is not None and not new.info().is_stale()  # type: ignore[union-attr]
+    new.release()
+    assert not new.is_locked()
+
+
+def test_release_soon_after_taking_removes_the_lock(tmp_path: os.PathLike[str]) -> None:
+    store = fs.file_store(os.path.join(tmp_path, "jd"))
+    lock = store.getlock("cd" * 20)
+    assert lock.get()
+    lock.release()
+    assert not lock.is_locked()
+    lock.release()  # a second release does nothing
+    assert lock.get()
+    assert lock.fail("boom")
+    lock.release()  # a failed mark is not removed by release
+    assert lock.is_failed()
