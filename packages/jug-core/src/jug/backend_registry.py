@@ -11,6 +11,14 @@ A ``NAME:`` prefix that no installed backend provides is an error listing the in
 ones; it never silently becomes a directory. Each entry point names a callable that takes
 the whole jugdir string and returns a :class:`jug.store.Store`. Only the selected entry
 point is imported, so choosing the file store never imports redis.
+
+The backends of jug-backends (``file``, ``dict_store``, ``dict``, ``redis``) are opened
+without reading the installed distributions' metadata: that distribution declares its own
+entry points in :data:`jug.backends.ENTRY_POINTS` too, and scanning every distribution
+with :mod:`importlib.metadata` would cost about 15 ms at each start. Any other name is
+looked up in the entry points, read afresh in each process, so installing or removing a
+plugin is seen at once. These built-in names always mean jug-backends' backends; with
+``JUG_LOAD_PLUGINS`` set, every name goes through the (filtered) entry points.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import os
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import BackendImportError, UnknownBackendError
 from .store import Store
@@ -40,6 +48,29 @@ _INSTALL_HINTS = {
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_.+-]+):")
 
 
+def _own_backends() -> dict[str, str]:
+    """jug-backends' backends (name → ``module:function``), if it is installed."""
+    if "JUG_LOAD_PLUGINS" in os.environ:
+        return {}
+    try:
+        from jug.backends import ENTRY_POINTS
+    except ImportError:
+        return {}
+    return ENTRY_POINTS
+
+
+def _load_target(target: str) -> Callable[[str], Store]:
+    """Import ``module:attr`` (the form of an entry point's value) and return the object."""
+    import importlib
+
+    module, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module.strip())
+    for part in attr.strip().split("."):
+        obj = getattr(obj, part)
+    factory: Callable[[str], Store] = obj
+    return factory
+
+
 @cache
 def _entry_points() -> dict[str, EntryPoint]:
     """Registered backends by name, first registration winning (scanned once)."""
@@ -58,7 +89,7 @@ def _entry_points() -> dict[str, EntryPoint]:
 
 def available_backends() -> list[str]:
     """Names of the installed backends, without importing any of them."""
-    return sorted(_entry_points())
+    return sorted(set(_own_backends()) | set(_entry_points()))
 
 
 def backend_name_for(jugdir: str) -> str:
@@ -71,7 +102,7 @@ def backend_name_for(jugdir: str) -> str:
     if match is None or os.path.exists(jugdir):
         return "file"
     name = match.group(1)
-    if name in _entry_points():
+    if name in _own_backends() or name in _entry_points():
         return name
     raise UnknownBackendError(
         f"unknown jugdir scheme {name!r} in {jugdir!r}; installed backends: "
@@ -82,6 +113,12 @@ def backend_name_for(jugdir: str) -> str:
 
 def load_backend(name: str) -> Callable[[str], Store]:
     """Import and return the factory registered under *name*."""
+    target = _own_backends().get(name)
+    if target is not None:
+        try:
+            return _load_target(target)
+        except ImportError:
+            pass  # e.g. redis missing: the entry point's error names what to install
     ep = _entry_points().get(name)
     if ep is None:
         hint = _INSTALL_HINTS.get(name, f"a package providing the {name!r} jug backend")
