@@ -10,7 +10,6 @@ the subcommand that runs is imported.
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -197,6 +196,8 @@ def run_command(command: SubCommand, args: Sequence[str]) -> int:
         return 2
     except JugError as exc:
         if debug:
+            import traceback
+
             traceback.print_exc()
         print(f"jug: {exc}", file=sys.stderr)
         return 1
@@ -205,6 +206,8 @@ def run_command(command: SubCommand, args: Sequence[str]) -> int:
         return 130
     except Exception as exc:
         # A bug in a subcommand (often a plugin's): its own traceback, never the usage text.
+        import traceback
+
         from .subcommands._registry import is_builtin, origin
 
         traceback.print_exc()

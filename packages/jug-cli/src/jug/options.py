@@ -32,19 +32,23 @@ where each value came from.
 from __future__ import annotations
 
 import argparse
-import configparser
 import os
 import re
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jug.errors import JugError
 
 if TYPE_CHECKING:
+    import configparser
+    from pathlib import Path
+
     from jug.subcommands import SubCommand
+
+# pathlib and configparser are imported only once a configuration file is found: most runs
+# have none, and importing both costs every `jug` start ~4 ms.
 
 __all__ = [
     "COMMON_DEFAULTS",
@@ -239,45 +243,66 @@ def _normalise_verbose(args: Sequence[str]) -> list[str]:
     return out
 
 
-def _user_candidates() -> list[Path]:
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return [base / "jug" / "jugrc", base / "jugrc", Path.home() / ".jug" / "configrc"]
+def _user_candidates() -> list[str]:
+    home = os.path.expanduser("~")
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    return [
+        os.path.join(base, "jug", "jugrc"),
+        os.path.join(base, "jugrc"),
+        os.path.join(home, ".jug", "configrc"),
+    ]
 
 
 def user_config_files() -> list[Path]:
     """The user's configuration file, if any: the first of ``~/.config/jug/jugrc``,
     ``~/.config/jugrc`` and ``~/.jug/configrc`` that exists (as a one-element list)."""
     for path in _user_candidates():
-        if path.is_file():
-            return [path]
+        if os.path.isfile(path):
+            from pathlib import Path
+
+            return [Path(path)]
     return []
 
 
 def ignored_user_config_files() -> list[Path]:
     """Legacy user configuration files that exist but are not read (a newer one is)."""
-    found = [p for p in _user_candidates() if p.is_file()]
-    return found[1:]
+    found = [p for p in _user_candidates() if os.path.isfile(p)]
+    if len(found) < 2:
+        return []
+    from pathlib import Path
+
+    return [Path(p) for p in found[1:]]
 
 
 def project_config_files(jugfile: str) -> list[Path]:
     """``.jugrc`` and ``jugrc`` files from ``/`` down to the directory of *jugfile*."""
-    here = Path(os.path.abspath(jugfile)).parent
-    user = {p.resolve() for p in user_config_files()}
+    here = os.path.dirname(os.path.abspath(jugfile))
+    directories = [here]
+    while (parent := os.path.dirname(directories[-1])) != directories[-1]:
+        directories.append(parent)
+    user: set[str] | None = None
     files = []
-    for directory in [*reversed(here.parents), here]:
+    for directory in reversed(directories):
         for name in _PROJECT_NAMES:
-            path = directory / name
-            if path.is_file() and path.resolve() not in user:
+            path = os.path.join(directory, name)
+            if not os.path.isfile(path):
+                continue
+            if user is None:
+                user = {os.path.realpath(p) for p in user_config_files()}
+            if os.path.realpath(path) not in user:
                 files.append(_shorten(path))
     return files
 
 
-def _shorten(path: Path) -> Path:
-    """*path* relative to the current directory when it is inside it (shorter messages)."""
+def _shorten(path: str) -> Path:
+    """*path* (absolute) relative to the current directory when it is inside it (shorter
+    messages)."""
+    from pathlib import Path
+
     try:
-        return path.relative_to(Path.cwd())
+        return Path(path).relative_to(Path.cwd())
     except ValueError:
-        return path
+        return Path(path)
 
 
 def config_files(jugfile: str | None = None) -> list[Path]:
@@ -289,6 +314,8 @@ def config_files(jugfile: str | None = None) -> list[Path]:
 
 
 def _read_config(path: Path) -> configparser.ConfigParser:
+    import configparser
+
     cfg = configparser.ConfigParser(interpolation=None)
     try:
         with open(path, encoding="utf-8") as fh:
@@ -528,6 +555,8 @@ def format_config(options: Options, check: bool = False) -> str:
     lines.append(f"  {'option':<{key_w}}  {'value':<{val_w}}  source")
     lines += [f"  {k:<{key_w}}  {v:<{val_w}}  {s}" for k, v, s in rows]
     if check:
+        from pathlib import Path
+
         problems = [p for f in options.config_files for p in check_config_file(Path(f))]
         if problems:
             lines += ["", "Problems:"] + [f"  {p}" for p in problems]

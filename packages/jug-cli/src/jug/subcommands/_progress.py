@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import threading
 from typing import TextIO
@@ -50,6 +49,10 @@ class Progress:
             text = self._text
             if not text or text == self._shown:
                 return
+            # Imported here: shutil (with zlib, bz2, lzma) is start-up cost for every
+            # `jug execute`, and the line is drawn only on a terminal.
+            import shutil
+
             columns = shutil.get_terminal_size().columns
             self.stream.write("\r" + text[: max(columns - 1, 10)] + "\x1b[K")
             self.stream.flush()

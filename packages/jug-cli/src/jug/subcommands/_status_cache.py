@@ -10,19 +10,18 @@ a rebuild.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+# json is imported where a cache is read or written: plain `jug status` imports this
+# module too (for CachedGraph), and start-up is what it is timed on.
 
 __all__ = ["CachedGraph", "cache_key", "read_cache", "write_cache"]
 
 _FORMAT = "jug-status-cache-1"
 
 
-@dataclass
 class CachedGraph:
     """A task graph as status needs it.
 
@@ -38,14 +37,27 @@ class CachedGraph:
         False if the jugfile stopped at an unmet barrier when the graph was saved.
     """
 
-    order: list[str]
-    names: dict[str, str]
-    deps: dict[str, tuple[str, ...]]
-    complete: bool
+    # A plain class, not a dataclass: importing dataclasses (and inspect) costs
+    # `jug status` a few milliseconds of start-up.
+    __slots__ = ("complete", "deps", "names", "order")
+
+    def __init__(
+        self,
+        order: list[str],
+        names: dict[str, str],
+        deps: dict[str, tuple[str, ...]],
+        complete: bool,
+    ) -> None:
+        self.order = order
+        self.names = names
+        self.deps = deps
+        self.complete = complete
 
 
 def cache_key(jugfile: str, jugdir: str, argv: Sequence[str]) -> dict[str, Any]:
     """What a cache must have been made for to be used."""
+    import hashlib
+
     with open(jugfile, "rb") as fh:
         digest = hashlib.sha1(fh.read()).hexdigest()
     return {
@@ -58,6 +70,8 @@ def cache_key(jugfile: str, jugdir: str, argv: Sequence[str]) -> dict[str, Any]:
 
 def read_cache(path: str, key: dict[str, Any]) -> CachedGraph | None:
     """The graph cached in *path* for *key*, or None (missing, unreadable, or for another key)."""
+    import json
+
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -81,6 +95,8 @@ def read_cache(path: str, key: dict[str, Any]) -> CachedGraph | None:
 
 def write_cache(path: str, key: dict[str, Any], graph: CachedGraph) -> None:
     """Save *graph* for *key* into *path* (atomically: a reader never sees half a file)."""
+    import json
+
     index = {h: i for i, h in enumerate(graph.order)}
     names_table: list[str] = []
     name_index: dict[str, int] = {}

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import time
 from typing import Any
 
 from jug.store import LockInfo, Store
+from jug.task import alltasks
 
 from . import SubCommand
 from ._graph import TaskGraph
-from ._loading import current_tasks, reload_jugfile, stopped_at_barrier
-from ._status_cache import CachedGraph, cache_key, read_cache, write_cache
+from ._status_cache import CachedGraph
 from ._status_counts import STATES, TaskCounts, count_states, status_counts, total_counts
 from ._table import format_table
+
+# Imported only where used: the executor (through ._loading), the --cache file's
+# functions and logging are start-up cost that a plain `jug status` does without.
 
 __all__ = ["StatusCommand", "TaskCounts", "format_failures", "format_status", "status_counts"]
 
@@ -24,7 +26,12 @@ _BARRIER_NOTE = (
     "tasks defined after it are not counted yet."
 )
 
-log = logging.getLogger("jug")
+
+def _log_info(message: str, *args: Any) -> None:
+    import logging
+
+    logging.getLogger("jug").info(message, *args)
+
 
 #: Lines of a failed task's traceback shown by ``jug status --failed``.
 TRACEBACK_LINES = 6
@@ -136,6 +143,8 @@ class StatusCommand(SubCommand):
         if options.clear:
             return False
         if options.cache and os.path.isfile(options.jugfile):
+            from ._status_cache import cache_key, read_cache
+
             key = cache_key(options.jugfile, options.jugdir, options.argv)
             self._cached = read_cache(options.cache_file, key)
             return self._cached is None
@@ -164,24 +173,31 @@ class StatusCommand(SubCommand):
         cached = self._cached
         if jugspace is None and cached is not None:
             if cached.complete or len(store.can_load_many(cached.order)) < len(cached.order):
-                log.info("using the task graph cached in %s", options.cache_file)
+                _log_info("using the task graph cached in %s", options.cache_file)
                 return cached
             # Everything before the barrier is finished now: read the jugfile past it.
             from jug.runtime import _set_jug_running
 
+            from ._loading import reload_jugfile
+
             _set_jug_running(True)
             tasks, complete = reload_jugfile(options.jugfile, options.argv)
         else:
-            tasks, complete = current_tasks(), not stopped_at_barrier(jugspace)
+            # What ._loading.current_tasks and stopped_at_barrier say, without importing
+            # that module (it imports the executor).
+            tasks = list(alltasks)
+            complete = not (jugspace and jugspace.get("__jug__hasbarrier__"))
         full = TaskGraph(tasks)
         graph = CachedGraph(
             full.order, {h: t.name for h, t in full.task.items()}, dict(full.deps), complete
         )
         if options.cache:
+            from ._status_cache import cache_key, write_cache
+
             try:
                 key = cache_key(options.jugfile, options.jugdir, options.argv)
                 write_cache(options.cache_file, key, graph)
-                log.info("saved the task graph in %s", options.cache_file)
+                _log_info("saved the task graph in %s", options.cache_file)
             except OSError as exc:
                 print(f"jug: warning: could not write the status cache: {exc}", file=sys.stderr)
         return graph
