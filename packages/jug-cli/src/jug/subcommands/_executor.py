@@ -387,7 +387,9 @@ class Executor:
     def _loop(self, run: _Run) -> None:
         opts = self.options
         patience = opts.wait_cycle_time * opts.nr_wait_cycles
-        first_pause = min(0.1, opts.wait_cycle_time)
+        # Short at first: held tasks often finish within moments (several workers sharing
+        # many short tasks), and every worker waits for the last of them before it exits.
+        first_pause = min(0.02, opts.wait_cycle_time)
         pause = first_pause
         last_progress = time.monotonic()
         while True:
