@@ -7,13 +7,22 @@ import time
 from typing import Any
 
 from jug.store import Store
-from jug.task import Task
+from jug.task import Task, alltasks
 
 from . import SubCommand
 from ._graph import TaskGraph
-from ._loading import current_tasks, reload_jugfile, stopped_at_barrier
 
 __all__ = ["CheckCommand", "SleepUntilCommand", "all_done"]
+
+
+# What ._loading.current_tasks and stopped_at_barrier say, without importing that module
+# at start-up: it imports the executor, which `jug check` (often run in scripts) never uses.
+def _current_tasks() -> list[Task]:
+    return list(alltasks)
+
+
+def _stopped_at_barrier(jugspace: dict[str, Any] | None) -> bool:
+    return bool(jugspace and jugspace.get("__jug__hasbarrier__"))
 
 
 def all_done(tasks: list[Task], store: Store) -> bool:
@@ -28,9 +37,9 @@ class CheckCommand(SubCommand):
     name = "check"
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
-        if stopped_at_barrier(jugspace):
+        if _stopped_at_barrier(jugspace):
             return 1
-        return 0 if all_done(current_tasks(), store) else 1
+        return 0 if all_done(_current_tasks(), store) else 1
 
 
 class SleepUntilCommand(SubCommand):
@@ -50,8 +59,8 @@ class SleepUntilCommand(SubCommand):
         return {"poll_interval": 12.0}
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
-        tasks = current_tasks()
-        complete = not stopped_at_barrier(jugspace)
+        tasks = _current_tasks()
+        complete = not _stopped_at_barrier(jugspace)
         while True:
             graph = TaskGraph(tasks)
             done = store.can_load_many(graph.order)
@@ -59,6 +68,8 @@ class SleepUntilCommand(SubCommand):
                 if complete:
                     return 0
                 # Everything before the barrier is done: read on past it.
+                from ._loading import reload_jugfile
+
                 tasks, complete = reload_jugfile(options.jugfile, options.argv)
                 if not complete and {t.hash().decode() for t in tasks} <= set(graph.order):
                     print(
