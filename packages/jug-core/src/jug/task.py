@@ -118,10 +118,16 @@ class Task(TaskletMixin):
             )
         if isinstance(f, TaskGenerator):
             f = f.f
+        self._setup(f, f"{f.__module__}.{f.__name__}", args, kwargs)
+
+    def _setup(
+        self, f: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        """Initialise a task of the checked function *f* named *name*."""
         self.f = f
         self.args = args
         self.kwargs = kwargs
-        self.name = f"{f.__module__}.{f.__name__}"
+        self.name = name
         self._hash: bytes | None = None
         self._key: str | None = None
         self._deps: tuple[Task | Tasklet, ...] | None = None
@@ -178,7 +184,11 @@ class Task(TaskletMixin):
         """
         deps = self._deps
         if deps is None:
-            if not self.kwargs and all(type(a) in _LEAF_TYPES for a in self.args):
+            args = self.args
+            if not self.kwargs and (
+                (len(args) == 1 and type(args[0]) in _LEAF_TYPES)
+                or all(type(a) in _LEAF_TYPES for a in args)
+            ):
                 deps = ()  # the common case of plain arguments, without the walk
             else:
                 deps = tuple(_find_tasks([self.args, self.kwargs]))
@@ -584,6 +594,9 @@ def _lookup(module: str, name: str) -> Any:
     return obj
 
 
+_new_task = object.__new__
+
+
 class TaskGenerator:
     """Decorator: calling the decorated function builds a :class:`Task` instead.
 
@@ -607,9 +620,23 @@ class TaskGenerator:
         self.__qualname__ = getattr(f, "__qualname__", self.__name__)
         self.__module__ = getattr(f, "__module__", __name__)
         self.__wrapped__ = f
+        # The name of its tasks, once Task() would accept f (None: let Task() complain).
+        self._task_name: str | None = None
+        if (
+            callable(f)
+            and not isinstance(f, TaskGenerator)
+            and getattr(f, "__name__", "<lambda>") != "<lambda>"
+        ):
+            self._task_name = f"{f.__module__}.{f.__name__}"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Task:
-        return Task(self.f, *args, **kwargs)
+        # Task(self.f, ...) without re-checking f and re-formatting its name every call.
+        name = self._task_name
+        if name is None:
+            return Task(self.f, *args, **kwargs)
+        task = _new_task(Task)
+        task._setup(self.f, name, args, kwargs)
+        return task
 
     def __repr__(self) -> str:
         return f"TaskGenerator({self.f.__module__}.{self.f.__name__})"

@@ -123,6 +123,16 @@ def _scan(path: str, what: str) -> list[os.DirEntry[str]]:
         raise _store_error(exc, f"list {what}") from exc
 
 
+def _names(path: str, what: str) -> list[str]:
+    """The names in the directory *path* (like :func:`_scan`, without the entry objects)."""
+    try:
+        return os.listdir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        raise _store_error(exc, f"list {what}") from exc
+
+
 def _token() -> str:
     return os.urandom(8).hex()
 
@@ -289,14 +299,22 @@ class file_store(base_store):
 
     def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
         """Return the subset of *keys* that have a result: one directory listing per shard."""
-        wanted = {k.decode("ascii") if isinstance(k, bytes) else k for k in keys}
+        by_shard: dict[str, builtins.list[str]] = {}
+        for k in keys:
+            if type(k) is not str:
+                k = as_key(k)
+            shard = by_shard.get(k[:2])
+            if shard is None:
+                by_shard[k[:2]] = [k]
+            else:
+                shard.append(k)
         present: set[str] = set()
-        for shard in {k[:2] for k in wanted}:
+        for shard, wanted in by_shard.items():
             if _VALID_KEY.fullmatch(shard + "x") is None:
                 continue  # not a key that can name a result (too short, or a path)
-            entries = _scan(os.path.join(self.jugdir, shard), f"results in {self.jugdir!r}")
-            present.update(shard + e.name for e in entries if e.name[0] != ".")
-        return wanted & present
+            names = set(_names(self._prefix + shard, f"results in {self.jugdir!r}"))
+            present.update([k for k in wanted if k[2:] in names])
+        return present
 
     def remove(self, key: str | bytes) -> bool:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass
 
@@ -112,15 +113,15 @@ def task_states(
     now = time.time() if now is None else now
     states: dict[str, str] = {}
     for h in order:
-        info = infos.get(h)
         if h in done:
             states[h] = "finished"
-        elif info is not None:
+            continue
+        info = infos.get(h) if infos else None
+        if info is not None:
             states[h] = info.state(now)
-        elif all(d in done for d in deps[h]):
-            states[h] = "ready"
         else:
-            states[h] = "waiting"
+            needs = deps[h]
+            states[h] = "ready" if not needs or all(d in done for d in needs) else "waiting"
     return states
 
 
@@ -132,13 +133,14 @@ def count_states(
     now: float | None = None,
 ) -> dict[str, TaskCounts]:
     """Like :func:`status_counts`, for a graph given as hashes, names and dependencies."""
+    states = task_states(order, deps, store, now)
+    tally = Counter(zip(map(names.__getitem__, states), states.values(), strict=True))
     counts: dict[str, TaskCounts] = {}
-    for h, state in task_states(order, deps, store, now).items():
-        name = names[h]
+    for (name, state), n in tally.items():
         c = counts.get(name)
         if c is None:
             c = counts[name] = TaskCounts()
-        setattr(c, state, getattr(c, state) + 1)
+        setattr(c, state, getattr(c, state) + n)
     return dict(sorted(counts.items()))
 
 
