@@ -79,8 +79,14 @@ def test_status_of_a_small_jugfile_imports_only_what_it_uses(project):
     project.write("bench.py", ONE_TASK)
     modules = _modules(project, "status", "bench.py")
     assert {"jug.subcommands.status", "jug.backends.file_store"} <= modules  # it did run
-    # The executor (through ._loading) and the --cache file's json are not for plain status.
-    forbidden = [*NOT_AT_START, "jug.subcommands._executor", "jug.subcommands._loading"]
+    # The executor (through ._loading) is not for plain status; nothing logs at the default
+    # level, so logging is not even configured.
+    forbidden = [
+        *NOT_AT_START,
+        "jug.subcommands._executor",
+        "jug.subcommands._loading",
+        "logging",
+    ]
     assert _offenders(modules, forbidden) == []
 
 
@@ -209,3 +215,36 @@ def test_backend_plugin_installed_by_hand_is_found(project, tmp_path):
     done = project.jug("status", "--jugdir", "mydict:x")  # not installed: an error
     assert done.returncode == 1
     assert "unknown jugdir scheme 'mydict'" in done.stderr
+
+
+def test_warnings_of_a_backend_imported_at_open_are_formatted_as_jugs(project, tmp_path):
+    """Logging is configured late when nothing imported it early: a backend that imports it
+    (when the store is opened) and warns while the subcommand runs still gets ``jug:``."""
+    site = tmp_path / "site"
+    _fake_distribution(
+        site,
+        "jug-warning-backend",
+        "[jug.backends]\nwarns = warning_backend:from_jugdir\n",
+        "warning_backend",
+        """
+        import logging
+
+        from jug.backends.dict_store import dict_store
+
+        log = logging.getLogger("jug")
+
+
+        class warning_store(dict_store):
+            def can_load_many(self, keys):
+                log.warning("the warning store was asked")
+                return super().can_load_many(keys)
+
+
+        def from_jugdir(jugdir):
+            return warning_store()
+        """,
+    )
+    project.write("jugfile.py", ONE_TASK)
+    done = project.jug("status", "--short", "--jugdir", "warns:", env={"PYTHONPATH": str(site)})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "jug: the warning store was asked"
