@@ -1,10 +1,14 @@
-"""Connecting to a redis server, retrying lost connections, and one-line error messages."""
+"""Connecting to a redis server, sending commands, retrying lost connections, and one-line
+error messages."""
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ._redis_url import RedisTarget
@@ -54,6 +58,99 @@ def connect(target: RedisTarget) -> Any:
         retry_on_error=[],
         health_check_interval=30,
     )
+
+
+# Counts the forks of this process (in the child): a link opens new connections after one.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+class Link:
+    """Commands to a server on a connection of the calling thread's own; replies raw.
+
+    ``redis.Redis`` takes a connection from its pool and gives it back around every command
+    and post-processes each reply by command name, which costs several times the round trip
+    to a local server. A link keeps one connection per thread (the lease heartbeat of
+    ``jug execute`` has its own thread, so it never waits behind a large transfer) and opens
+    new ones after a fork. Connections are made as *client*'s pool would make them (address,
+    credentials, TLS, database, timeouts, health checks), when first needed.
+
+    Replies are what the server sent: ``bytes``, ``int``, ``None`` or lists of those. An
+    error reply raises its ``redis.exceptions.ResponseError`` (the connection stays usable).
+    Anything else that interrupts a command (a lost connection, ``KeyboardInterrupt``)
+    closes the connection, so that a late reply is never read as the answer to the next
+    command; the next command reconnects.
+
+    Parameters
+    ----------
+    client : redis.Redis
+        The client whose connection settings to use.
+    """
+
+    def __init__(self, client: Any) -> None:
+        from redis.exceptions import ResponseError
+
+        self._pool = client.connection_pool
+        self._error_reply = ResponseError
+        self._local = threading.local()
+        self._open: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._mutex = threading.Lock()
+
+    def _connection(self) -> Any:
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is None or local.forks != _forks:
+            pool = self._pool
+            conn = pool.connection_class(**pool.connection_kwargs)
+            local.conn, local.forks = conn, _forks
+            with self._mutex:
+                self._open.add(conn)
+        return conn
+
+    def call(self, *args: Any) -> Any:
+        """Send one command (e.g. ``call("GET", key)``) and return its reply."""
+        conn = self._connection()
+        try:
+            conn.send_packed_command(conn.pack_command(*args))
+            return conn.read_response()
+        except self._error_reply:
+            raise
+        except BaseException:
+            conn.disconnect()
+            raise
+
+    def calls(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """Send *commands* together (one round trip); return their replies in order.
+
+        An error reply is returned as its exception, not raised: every reply is read.
+        """
+        conn = self._connection()
+        try:
+            conn.send_packed_command(conn.pack_commands(commands))
+            replies: list[Any] = []
+            for _ in commands:
+                try:
+                    replies.append(conn.read_response())
+                except self._error_reply as exc:
+                    replies.append(exc)
+            return replies
+        except BaseException:
+            conn.disconnect()
+            raise
+
+    def close(self) -> None:
+        """Close every connection of this link (a later command opens a new one)."""
+        with self._mutex:
+            conns = list(self._open)
+        for conn in conns:
+            conn.disconnect()
 
 
 def describe(target: RedisTarget, exc: BaseException, what: str) -> StoreError | None:

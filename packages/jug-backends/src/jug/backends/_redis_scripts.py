@@ -5,11 +5,15 @@ value (it contains a random token), so every owner check is "is the value still 
 done on the server in the same step as the change, so that no other client can slip in
 between. Scripts are sent by SHA (``EVALSHA``) and, when the server does not know them yet
 (after a restart or ``SCRIPT FLUSH``), once in full (``EVAL``, which also caches them).
+
+Scripts run on a :class:`jug.backends._redis_client.Link` (raw replies, one connection per
+thread).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 # KEYS[1] lock; ARGV[1] our record, ARGV[2] lease (ms). Returns 1 if we hold the lock.
@@ -24,6 +28,25 @@ if cur == 'L' and redis.call('PTTL', KEYS[1]) == -1 then
 end
 return 0
 """
+
+# KEYS[1] result, KEYS[2] lock; ARGV[1] our record, ARGV[2] lease (ms). Returns DONE (2) if
+# the result is stored (without locking), else what GET returns: LOCKED (1) or HELD (0).
+# A retried call whose first reply was lost may have taken the lock before another worker
+# stored the result: a lock that is ours is then given back, as nobody will release it.
+LOCK_UNLESS_DONE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+  return 2
+end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+local cur = redis.call('GET', KEYS[2])
+if cur == ARGV[1] then return 1 end
+if cur == 'L' and redis.call('PTTL', KEYS[2]) == -1 then
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
+return 0
+"""
+HELD, LOCKED, DONE = 0, 1, 2
 
 # KEYS[1] lock; ARGV[1] our record. Deletes the lock only if it is still ours.
 RELEASE = """
@@ -71,25 +94,26 @@ class Script:
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
 
-    def __call__(self, client: Any, keys: list[Any], args: list[Any]) -> Any:
+    def __call__(self, link: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """Run the script on *link* (a ``Link``): one round trip, two if the server lacks it."""
         from redis.exceptions import NoScriptError
 
         try:
-            return client.evalsha(self.sha, len(keys), *keys, *args)
+            return link.call("EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            return self.eval(client, keys, args)
+            return self.eval(link, keys, args)
 
-    def eval(self, client: Any, keys: list[Any], args: list[Any]) -> Any:
+    def eval(self, link: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """Run the script sent in full (when the server said it does not know the SHA)."""
-        return client.eval(self.source, len(keys), *keys, *args)
+        return link.call("EVAL", self.source, len(keys), *keys, *args)
 
-    def queue(self, pipe: Any, keys: list[Any], args: list[Any]) -> None:
-        """Add the script, by SHA, to the pipeline *pipe* (see :func:`is_noscript`)."""
-        pipe.evalsha(self.sha, len(keys), *keys, *args)
+    def command(self, keys: Sequence[Any], args: Sequence[Any]) -> tuple[Any, ...]:
+        """The ``EVALSHA`` command for ``Link.calls`` (see :func:`is_noscript`)."""
+        return ("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
 def is_noscript(reply: Any) -> bool:
-    """Whether a pipelined reply is the server's "unknown script" error."""
+    """Whether a reply of ``Link.calls`` is the server's "unknown script" error."""
     from redis.exceptions import NoScriptError
 
     return isinstance(reply, NoScriptError)

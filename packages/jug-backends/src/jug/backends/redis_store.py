@@ -23,8 +23,12 @@ server; listing, ``cleanup`` and ``remove_locks`` see only their own prefix (``S
 pattern, never ``KEYS``).
 
 Round trips: one per result saved or loaded, one per lock operation (owner-checked server-
-side scripts), one per few thousand keys for existence checks and lock listings, and one
-for :meth:`redis_store.dump_and_release` (save a result and release its lock together).
+side scripts), one per few thousand keys for existence checks and lock listings, one for
+:meth:`redis_store.lock_unless_done` (lock a task unless its result is stored) and one for
+:meth:`redis_store.dump_and_release` (save a result and release its lock together): two per
+task that ``jug execute`` runs. Commands go through a :class:`~._redis_client.Link` (one
+connection per thread, raw replies), not through ``redis.Redis``'s per-command pool checkout
+and reply post-processing, which cost several times a round trip to a local server.
 """
 
 from __future__ import annotations
@@ -41,10 +45,10 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from jug.errors import CorruptResultError
-from jug.store import LockInfo, as_key
+from jug.store import DONE, HELD, LOCKED, Lock, LockInfo, as_key
 
 from . import _redis_scripts as scripts
-from ._redis_client import connect, describe, retrying, unreachable
+from ._redis_client import Link, connect, describe, retrying, unreachable
 from ._redis_url import RedisTarget, parse
 from .base import StoreError, base_lock, base_store
 from .encode import COMPRESSION_LEVEL, DecodeError, decode, encode, is_plain_array
@@ -62,6 +66,8 @@ _ORIGINAL_RUNNING = b"L"
 _ORIGINAL_FAILED = b"F"
 
 _GET = scripts.Script(scripts.GET)
+_LOCK_UNLESS_DONE = scripts.Script(scripts.LOCK_UNLESS_DONE)
+_OUTCOMES = {scripts.LOCKED: LOCKED, scripts.DONE: DONE, scripts.HELD: HELD}
 _RELEASE = scripts.Script(scripts.RELEASE)
 _REFRESH = scripts.Script(scripts.REFRESH)
 _FAIL = scripts.Script(scripts.FAIL)
@@ -90,8 +96,12 @@ def _lease_ms(lease: float) -> int:
     return max(1, int(lease * 1000 + 0.5))
 
 
+# One encoder for all records: json.dumps with options builds a new one per call.
+_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def _record(info: LockInfo) -> bytes:
-    return json.dumps(vars(info), separators=(",", ":")).encode()
+    return _JSON.encode(vars(info)).encode()
 
 
 def _parse_record(value: bytes, pttl: int, default_lease: float, now: float) -> LockInfo:
@@ -149,6 +159,7 @@ class redis_store(base_store):
         self.prefix = self._target.prefix
         self.retry = self._target.retry
         self.redis = connect(self._target)
+        self._link = Link(self.redis)
         self._results = (self.prefix + "result:").encode()
         self._locks = (self.prefix + "lock:").encode()
         self._check_server()
@@ -161,13 +172,20 @@ class redis_store(base_store):
         from redis import exceptions as rx
 
         try:
-            self.redis.ping()
+            self._link.call("PING")
         except rx.RedisError as exc:
             err = describe(self._target, exc, "answer PING")
             raise (err if err is not None else unreachable(self._target, exc)) from exc
 
     def _do(self, what: str, fn: Any, *args: Any) -> Any:
         return retrying(self._target, what, lambda: fn(*args))
+
+    def _call(self, what: str, *command: Any) -> Any:
+        """Send one command (retried while the server is unreachable); its raw reply."""
+        return retrying(self._target, what, lambda: self._link.call(*command))
+
+    def _script(self, what: str, script: scripts.Script, keys: Any, args: Any) -> Any:
+        return retrying(self._target, what, lambda: script(self._link, keys, args))
 
     def _rkey(self, key: str | bytes) -> bytes:
         return self._results + (key if isinstance(key, bytes) else key.encode())
@@ -187,7 +205,9 @@ class redis_store(base_store):
         cursor: Any = 0
         pattern = prefix + b"*"
         while True:
-            cursor, found = self._do("list keys", self.redis.scan, cursor, pattern, _BATCH)
+            cursor, found = self._call(
+                "list keys", "SCAN", cursor, "MATCH", pattern, "COUNT", _BATCH
+            )
             for name in found:
                 if name not in seen:  # SCAN may return a key twice
                     seen.add(name)
@@ -211,7 +231,7 @@ class redis_store(base_store):
         The object is encoded before anything is sent: an unpicklable object changes nothing.
         """
         data = self._encode(obj)
-        self._do(f"save result {as_key(key)}", self.redis.set, self._rkey(key), data)
+        self._call(f"save result {as_key(key)}", "SET", self._rkey(key), data)
 
     def dump_and_release(self, obj: Any, key: str | bytes, lock: Any) -> None:
         """Store *obj* under *key* and release *lock* (if held) in one round trip.
@@ -226,15 +246,12 @@ class redis_store(base_store):
             return
         data = self._encode(obj)
         rkey, lkey, mine = self._rkey(key), lock._lkey, lock._value
+        commands = [("SET", rkey, data), _RELEASE.command([lkey], [mine])]
 
         def send() -> None:
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.set(rkey, data)
-            _RELEASE.queue(pipe, [lkey], [mine])
-            replies = pipe.execute(raise_on_error=False)
-            for reply in replies:
+            for reply in self._link.calls(commands):
                 if scripts.is_noscript(reply):
-                    _RELEASE.eval(self.redis, [lkey], [mine])
+                    _RELEASE.eval(self._link, [lkey], [mine])
                 elif isinstance(reply, Exception):
                     raise reply
 
@@ -252,7 +269,7 @@ class redis_store(base_store):
             If the stored value cannot be decoded (the message names the hash).
         """
         name = as_key(key)
-        data = self._do(f"load result {name}", self.redis.get, self._rkey(key))
+        data = self._call(f"load result {name}", "GET", self._rkey(key))
         if data is None:
             raise KeyError(name)
         try:
@@ -264,7 +281,7 @@ class redis_store(base_store):
             ) from exc
 
     def can_load(self, key: str | bytes) -> bool:
-        return bool(self._do("check a result", self.redis.exists, self._rkey(key)))
+        return bool(self._call("check a result", "EXISTS", self._rkey(key)))
 
     def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
         """The subset of *keys* with a result: one round trip per few thousand keys."""
@@ -272,14 +289,12 @@ class redis_store(base_store):
         present: set[str] = set()
         for start in range(0, len(wanted), _BATCH):
             batch = wanted[start : start + _BATCH]
-            flags = self._do(
-                "check results", _EXISTS_MANY, self.redis, [self._rkey(k) for k in batch], []
-            )
+            flags = self._script("check results", _EXISTS_MANY, [self._rkey(k) for k in batch], [])
             present.update(k for k, f in zip(batch, flags, strict=True) if f == ord("1"))
         return present
 
     def remove(self, key: str | bytes) -> bool:
-        return bool(self._do(f"remove result {as_key(key)}", self.redis.delete, self._rkey(key)))
+        return bool(self._call(f"remove result {as_key(key)}", "DEL", self._rkey(key)))
 
     def remove_many(self, keys: Iterable[str | bytes]) -> set[str]:
         wanted = builtins.list(dict.fromkeys(map(as_key, keys)))
@@ -288,10 +303,10 @@ class redis_store(base_store):
             batch = wanted[start : start + _BATCH]
 
             def send(batch: builtins.list[str] = batch) -> builtins.list[int]:
-                pipe = self.redis.pipeline(transaction=False)
-                for k in batch:
-                    pipe.delete(self._rkey(k))
-                replies: builtins.list[int] = pipe.execute()
+                replies = self._link.calls([("DEL", self._rkey(k)) for k in batch])
+                for reply in replies:
+                    if isinstance(reply, Exception):
+                        raise reply
                 return replies
 
             replies = self._do("remove results", send)
@@ -299,7 +314,7 @@ class redis_store(base_store):
         return removed
 
     def _delete(self, keys: builtins.list[bytes]) -> int:
-        return int(self._do("remove keys", self.redis.delete, *keys)) if keys else 0
+        return int(self._call("remove keys", "DEL", *keys)) if keys else 0
 
     def list(self) -> Iterator[str]:
         """Iterate over the keys of all results under this store's prefix."""
@@ -335,12 +350,30 @@ class redis_store(base_store):
 
     def close(self) -> None:
         """Close the connections to the server."""
+        self._link.close()
         self.redis.close()
 
     # -- locks ----------------------------------------------------------------------------
 
     def getlock(self, key: str | bytes) -> redis_lock:
         return redis_lock(self, as_key(key))
+
+    def lock_unless_done(self, key: str | bytes, lock: Lock) -> str:
+        """Take *lock* unless the result of *key* is stored: one round trip (one script).
+
+        Like :meth:`redis_lock.get` otherwise: a lease that ran out is gone from the server,
+        a failed mark or a live lease means :data:`~jug.store.HELD`, and the original jug's
+        ``L`` gets our lease. A stored result wins over any lock: its task needs no worker.
+
+        Returns
+        -------
+        outcome : str
+            :data:`~jug.store.LOCKED`, :data:`~jug.store.DONE` or :data:`~jug.store.HELD`
+            (see :meth:`jug.store.Store.lock_unless_done`).
+        """
+        if not isinstance(lock, redis_lock) or lock.store is not self:
+            return super().lock_unless_done(key, lock)
+        return _OUTCOMES[lock._take(self._rkey(key))]
 
     def listlocks(self) -> builtins.list[str]:
         cut = len(self._locks)
@@ -351,7 +384,7 @@ class redis_store(base_store):
         out: dict[str, LockInfo] = {}
         cut = len(self._locks)
         for batch in self._scan(self._locks):
-            replies = self._do("read locks", _RECORDS, self.redis, batch, [])
+            replies = self._script("read locks", _RECORDS, batch, [])
             now = time.time()
             for i, name in enumerate(batch):
                 value, pttl = replies[2 * i], replies[2 * i + 1]
@@ -382,21 +415,36 @@ class redis_lock(base_lock):
         return f"redis_lock({self.store._target.address!r}, {self.key!r})"
 
     def _run(self, what: str, script: scripts.Script, *args: Any) -> Any:
-        return self.store._do(
-            f"{what} the lock of {self.key}", script, self.store.redis, [self._lkey], list(args)
-        )
+        return self.store._script(f"{what} the lock of {self.key}", script, [self._lkey], args)
+
+    def _take(self, result_key: bytes | None) -> int:
+        """Take the lock, by ``SET NX PX lease``; unless *result_key* exists, if given.
+
+        Returns one of ``_redis_scripts.LOCKED``, ``DONE`` and ``HELD``.
+        """
+        if self._value is not None and self._current() == self._value:
+            return scripts.HELD  # held already: taking it again must not succeed
+        info = LockInfo.new(self.store.lease)
+        value = _record(info)
+        lease = _lease_ms(info.lease)
+        if result_key is None:
+            outcome = self._run("take", _GET, value, lease)
+        else:
+            outcome = self.store._script(
+                f"take the lock of {self.key}",
+                _LOCK_UNLESS_DONE,
+                [result_key, self._lkey],
+                (value, lease),
+            )
+        if outcome == scripts.LOCKED:
+            self._info, self._value = info, value
+        else:
+            self._info = self._value = None
+        return int(outcome)
 
     def get(self) -> bool:
         """Take the lock (``SET NX PX lease``); return whether this object holds it."""
-        if self._value is not None and self._current() == self._value:
-            return False  # held already: a second get() must not succeed
-        info = LockInfo.new(self.store.lease)
-        value = _record(info)
-        if self._run("take", _GET, value, _lease_ms(info.lease)):
-            self._info, self._value = info, value
-            return True
-        self._info = self._value = None
-        return False
+        return self._take(None) == scripts.LOCKED
 
     def release(self) -> None:
         """Remove the lock if this object holds it (a failed mark is left alone)."""
@@ -425,13 +473,11 @@ class redis_lock(base_lock):
         return ok
 
     def _current(self) -> bytes | None:
-        value: bytes | None = self.store._do(
-            f"read the lock of {self.key}", self.store.redis.get, self._lkey
-        )
+        value: bytes | None = self.store._call(f"read the lock of {self.key}", "GET", self._lkey)
         return value
 
     def is_locked(self) -> bool:
-        return bool(self.store._do("check a lock", self.store.redis.exists, self._lkey))
+        return bool(self.store._call("check a lock", "EXISTS", self._lkey))
 
     def is_failed(self) -> bool:
         value = self._current()
@@ -439,12 +485,10 @@ class redis_lock(base_lock):
 
     def force_release(self) -> None:
         self._info = self._value = None
-        self.store._do(f"remove the lock of {self.key}", self.store.redis.delete, self._lkey)
+        self.store._call(f"remove the lock of {self.key}", "DEL", self._lkey)
 
     def info(self) -> LockInfo | None:
-        replies = self.store._do(
-            f"read the lock of {self.key}", _RECORDS, self.store.redis, [self._lkey], []
-        )
+        replies = self.store._script(f"read the lock of {self.key}", _RECORDS, [self._lkey], [])
         if replies[0] is None:
             return None
         return _parse_record(replies[0], int(replies[1]), self.store.lease, time.time())
