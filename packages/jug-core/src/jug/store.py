@@ -14,12 +14,12 @@ that tries to take it reclaims it, so a killed worker never blocks a task foreve
 from __future__ import annotations
 
 import builtins
+import copy
 import os
 import socket
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 #: Default lease length in seconds (``jug execute --lease``).
@@ -34,7 +34,6 @@ def as_key(key: str | bytes) -> str:
     return key.decode("ascii") if isinstance(key, bytes) else key
 
 
-@dataclass
 class LockInfo:
     """What a lock records about its holder.
 
@@ -56,18 +55,63 @@ class LockInfo:
         For a failed task: the traceback (or message) of its exception.
     failed_at : float
         For a failed task: when it failed.
+    extra : dict
+        Anything else a store wants to keep with the lock.
+
+    Notes
+    -----
+    A plain class rather than a dataclass: importing :mod:`dataclasses` (and the
+    :mod:`inspect` it pulls in) would cost every ``jug`` command several milliseconds.
     """
 
-    token: str = ""
-    host: str = ""
-    pid: int = 0
-    started: float = 0.0
-    heartbeat: float = 0.0
-    lease: float = DEFAULT_LEASE
-    failed: bool = False
-    error: str = ""
-    failed_at: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: The fields, in the order of their positional arguments (and of the JSON records).
+    FIELDS = (
+        "token",
+        "host",
+        "pid",
+        "started",
+        "heartbeat",
+        "lease",
+        "failed",
+        "error",
+        "failed_at",
+        "extra",
+    )
+
+    def __init__(
+        self,
+        token: str = "",
+        host: str = "",
+        pid: int = 0,
+        started: float = 0.0,
+        heartbeat: float = 0.0,
+        lease: float = DEFAULT_LEASE,
+        failed: bool = False,
+        error: str = "",
+        failed_at: float = 0.0,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.token = token
+        self.host = host
+        self.pid = pid
+        self.started = started
+        self.heartbeat = heartbeat
+        self.lease = lease
+        self.failed = failed
+        self.error = error
+        self.failed_at = failed_at
+        self.extra: dict[str, Any] = {} if extra is None else extra
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.FIELDS)
+        return f"LockInfo({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
 
     @classmethod
     def new(cls, lease: float) -> LockInfo:
@@ -96,12 +140,15 @@ class LockInfo:
         return "stale" if self.is_stale(now) else "running"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as a new dict (``extra`` copied, so the dict can be changed freely)."""
+        out = {k: getattr(self, k) for k in self.FIELDS}
+        out["extra"] = copy.deepcopy(self.extra) if self.extra else {}
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LockInfo:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
+        """A record from a dict such as :meth:`to_dict` returns; unknown keys are ignored."""
+        return cls(**{k: data[k] for k in cls.FIELDS if k in data})
 
 
 class _Holder:
