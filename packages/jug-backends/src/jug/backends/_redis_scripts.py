@@ -96,12 +96,12 @@ class Script:
 
     def __call__(self, link: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """Run the script on *link* (a ``Link``): one round trip, two if the server lacks it."""
-        from redis.exceptions import NoScriptError
-
         try:
             return link.call("EVALSHA", self.sha, len(keys), *keys, *args)
-        except NoScriptError:
-            return self.eval(link, keys, args)
+        except Exception as exc:
+            if not is_noscript(exc):
+                raise
+        return self.eval(link, keys, args)
 
     def eval(self, link: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """Run the script sent in full (when the server said it does not know the SHA)."""

@@ -250,10 +250,10 @@ class redis_store(base_store):
 
         def send() -> None:
             for reply in self._link.calls(commands):
-                if scripts.is_noscript(reply):
+                if isinstance(reply, Exception):
+                    if not scripts.is_noscript(reply):
+                        raise reply
                     _RELEASE.eval(self._link, [lkey], [mine])
-                elif isinstance(reply, Exception):
-                    raise reply
 
         self._do(f"save result {as_key(key)}", send)
         lock._value = None
