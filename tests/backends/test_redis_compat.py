@@ -109,6 +109,23 @@ def test_original_locks_are_understood(orig_server):
     assert store.getlock(k("failed")).get()
 
 
+def test_original_locks_and_lock_unless_done(orig_server):
+    """What a worker of ours does before running a task, on the original's locks."""
+    store = redis_store(orig_server.url)
+    store.lease = 30.0
+    client = orig_server.client()
+    for name in ("running", "failed"):
+        assert store.lock_unless_done(k(name), store.getlock(k(name))) == "held"
+    # As with get(): the original's running lock gets our lease, the failed mark stays.
+    assert 0 < client.pttl(f"lock:{k('running')}") <= 30_000
+    assert client.get(f"lock:{k('failed')}") == b"F"
+    assert client.pttl(f"lock:{k('failed')}") == -1
+    # An original worker that saved its result and has not yet released its lock: done.
+    store.dump(3, k("running"))
+    assert store.lock_unless_done(k("running"), store.getlock(k("running"))) == "done"
+    assert client.get(f"lock:{k('running')}") == b"L"  # not ours to remove
+
+
 def test_our_values_have_the_original_layout(redis_server):
     store = redis_store(redis_server.url)
     store.dump({"a": 1}, k("obj"))

@@ -167,6 +167,93 @@ def test_dump_and_release_in_one_round_trip(redis_server, make_key, round_trips)
     assert winner.is_locked() and winner.refresh()
 
 
+def test_lock_unless_done_in_one_round_trip(redis_server, make_key, round_trips):
+    store = redis_store(redis_server.url)
+    warm = store.getlock(make_key("warm"))
+    store.lock_unless_done(make_key("warm"), warm)  # the server learns the scripts
+    store.dump_and_release(0, make_key("warm"), warm)
+    store.dump(1, make_key("done"))
+    for name, outcome in (("t", "locked"), ("t", "held"), ("done", "done")):
+        before = round_trips()
+        assert store.lock_unless_done(make_key(name), store.getlock(make_key(name))) == outcome
+        assert round_trips() - before == 1
+    # What a worker does per task: two round trips.
+    before = round_trips()
+    lock = store.getlock(make_key("u"))
+    assert store.lock_unless_done(make_key("u"), lock) == "locked"
+    store.dump_and_release(2, make_key("u"), lock)
+    assert round_trips() - before == 2
+
+
+def test_lock_unless_done_after_a_script_flush(redis_server, make_key):
+    store = redis_store(redis_server.url)
+    store.dump(1, make_key("done"))
+    redis_server.client().script_flush()
+    assert store.lock_unless_done(make_key("t"), store.getlock(make_key("t"))) == "locked"
+    redis_server.client().script_flush()
+    assert store.lock_unless_done(make_key("done"), store.getlock(make_key("done"))) == "done"
+
+
+def test_lock_unless_done_script_is_safe_to_resend(redis_server, make_key):
+    """A call whose reply was lost is sent again (``?retry=``): the second answer must be
+    the first one's, and a lock taken by a lost call must not outlive a stored result."""
+    from jug.backends import _redis_scripts as scripts
+    from jug.backends.redis_store import _LOCK_UNLESS_DONE
+
+    store = redis_store(redis_server.url)
+    client = redis_server.client()
+    rkey, lkey = f"result:{make_key('t')}", f"lock:{make_key('t')}"
+    mine, theirs = b'{"token":"mine"}', b'{"token":"theirs"}'
+    run = lambda value: _LOCK_UNLESS_DONE(store._link, [rkey, lkey], [value, 60_000])  # noqa: E731
+    assert run(mine) == scripts.LOCKED
+    assert run(mine) == scripts.LOCKED  # the resent call: still ours
+    assert run(theirs) == scripts.HELD
+    assert client.get(lkey) == mine
+    store.dump("r", make_key("t"))  # e.g. saved by a worker that ignored locks
+    assert run(theirs) == scripts.DONE
+    assert client.get(lkey) == mine  # not theirs to remove
+    assert run(mine) == scripts.DONE
+    assert client.get(lkey) is None  # ours, and nobody would ever release it
+
+
+def test_commands_from_threads_and_forks(redis_server, make_key):
+    """Each thread, and a forked child, talks on a connection of its own."""
+    store = redis_store(redis_server.url)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(200):
+                key = make_key(f"{n}-{i}")
+                lock = store.getlock(key)
+                assert store.lock_unless_done(key, lock) == "locked"
+                store.dump_and_release((n, i), key, lock)
+                assert store.load(key) == (n, i)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(list(store.list())) == 800
+    pid = os.fork()
+    if pid == 0:  # the child: its own connection, the parent's left alone
+        code = 0
+        try:
+            work(9)
+            code = 1 if errors else 0
+        finally:
+            os._exit(code)
+    work(8)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0 and errors == []
+    assert store.load(make_key("9-199")) == (9, 199)
+    assert len(list(store.list())) == 1200
+
+
 def test_unpicklable_result_changes_nothing(redis_server, make_key):
     store = redis_store(redis_server.url)
     lock = store.getlock(make_key("t"))
