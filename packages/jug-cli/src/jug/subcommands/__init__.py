@@ -35,8 +35,11 @@ arguments added later do not break your command).
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # Only for annotations: listing subcommands (`jug --help`) needs no argparse.
+    import argparse
 
 __all__ = ["SubCommand"]
 
