@@ -169,3 +169,17 @@ def race_for_locks(tmp_path: Path, jugdir: str, keys: list[str], nprocs: int) ->
 def race(tmp_path):
     """``race(jugdir, keys, nprocs)``: see race_for_locks (a start file in tmp_path)."""
     return lambda jugdir, keys, nprocs: race_for_locks(tmp_path, jugdir, keys, nprocs)
+
+
+RACE_BACKENDS = [
+    "file",
+    *(pytest.param(kind, marks=pytest.mark.requires_redis) for kind in SERVER_KINDS),
+]
+
+
+@pytest.fixture(params=RACE_BACKENDS)
+def race_store(request, tmp_path):
+    """``(store, jugdir)``: a file store, and redis stores on Redis 7 and Valkey."""
+    s = open_store(request.param, tmp_path, request)
+    yield s, str(s.jugdir)
+    s.close()
