@@ -16,7 +16,6 @@ from __future__ import annotations
 import builtins
 import copy
 import os
-import socket
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -157,6 +156,8 @@ class _Holder:
     _me: _Holder | None = None
 
     def __init__(self) -> None:
+        import socket  # here: importing it costs every jug command ~2 ms
+
         self.pid = os.getpid()
         self.host = socket.gethostname()
         self.prefix = os.urandom(9).hex() + "-"

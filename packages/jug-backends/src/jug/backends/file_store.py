@@ -49,12 +49,9 @@ from __future__ import annotations
 
 import builtins
 import errno
-import json
 import os
 import pickle
 import re
-import shutil
-import socket
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -300,14 +297,12 @@ class file_store(base_store):
     def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
         """Return the subset of *keys* that have a result: one directory listing per shard."""
         by_shard: dict[str, builtins.list[str]] = {}
-        for k in keys:
-            if type(k) is not str:
-                k = as_key(k)
-            shard = by_shard.get(k[:2])
-            if shard is None:
+        for k in map(as_key, keys):
+            same = by_shard.get(k[:2])
+            if same is None:
                 by_shard[k[:2]] = [k]
             else:
-                shard.append(k)
+                same.append(k)
         present: set[str] = set()
         for shard, wanted in by_shard.items():
             if _VALID_KEY.fullmatch(shard + "x") is None:
@@ -380,6 +375,8 @@ class file_store(base_store):
     @staticmethod
     def remove_store(jugdir: str) -> None:
         """Delete the jugdir *jugdir* and everything in it."""
+        import shutil
+
         shutil.rmtree(jugdir, ignore_errors=False)
 
     # -- locks ----------------------------------------------------------------------------
@@ -456,18 +453,28 @@ def _record(info: LockInfo) -> bytes:
     A fresh lock's record is formatted directly (this runs once per task); others go
     through :mod:`json`.
     """
-    if info.failed or info.error or info.extra or type(info.token) is not str:
+    token = info.token
+    if info.failed or info.error or info.extra or type(token) is not str:
+        import json
+
         return json.dumps(vars(info)).encode()
+    quoted = f'"{token}"' if _PLAIN_TOKEN.fullmatch(token) else _json_text(token)
     return (
-        f'{{"token": {_json_text(info.token)}, "host": {_json_text(info.host)}, '
+        f'{{"token": {quoted}, "host": {_json_text(info.host)}, '
         f'"pid": {int(info.pid)}, "started": {float(info.started)!r}, '
         f'"heartbeat": {float(info.heartbeat)!r}, "lease": {float(info.lease)!r}, '
         f'"failed": false, "error": "", "failed_at": {float(info.failed_at)!r}, "extra": {{}}}}'
     ).encode()
 
 
+# Tokens as LockInfo.new makes them need no escaping in JSON.
+_PLAIN_TOKEN = re.compile(r"[0-9A-Za-z_.-]*")
+
+
 @lru_cache(maxsize=64)
 def _json_text(text: str) -> str:
+    import json  # here: only lock records need it, and not every command writes one
+
     return json.dumps(text)
 
 
@@ -514,6 +521,8 @@ def _read_lock(path: str, default_lease: float) -> LockInfo | None:
     info: LockInfo | None = None
     if data.startswith(b"{"):
         try:
+            import json
+
             info = LockInfo.from_dict(json.loads(data))
         except (ValueError, TypeError):
             info = None
@@ -691,6 +700,8 @@ class file_lock(base_lock):
         info.failed = True
         info.error = error
         info.failed_at = now
+        import socket
+
         info.host = socket.gethostname()
         info.pid = os.getpid()
         tmp = os.path.join(self.store._lockdir, f".{self.key}.{info.token}.fail")

@@ -32,7 +32,6 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
 from typing import Any
 
 import jug
@@ -62,7 +61,6 @@ log = logging.getLogger("jug")
 _RAN, _LOADED, _LOCKED, _FAILED, _FAILED_ELSEWHERE = range(5)
 
 
-@dataclass
 class ExecuteOptions:
     """How :class:`Executor` runs tasks (the options of ``jug execute``).
 
@@ -92,44 +90,88 @@ class ExecuteOptions:
         Show a progress line (None: when stderr is a terminal).
     """
 
-    wait_cycle_time: float = 12.0
-    nr_wait_cycles: int = 150
-    keep_going: bool = False
-    keep_failed: bool = False
-    aggressive_unload: bool = False
-    target: Sequence[str] = ()
-    debug: bool = False
-    pdb: bool = False
-    lease: float | None = None
-    progress: bool | None = None
+    #: The option names, which are also ``jug execute``'s (with ``-`` for ``_``).
+    FIELDS = (
+        "wait_cycle_time",
+        "nr_wait_cycles",
+        "keep_going",
+        "keep_failed",
+        "aggressive_unload",
+        "target",
+        "debug",
+        "pdb",
+        "lease",
+        "progress",
+    )
+
+    def __init__(
+        self,
+        wait_cycle_time: float = 12.0,
+        nr_wait_cycles: int = 150,
+        keep_going: bool = False,
+        keep_failed: bool = False,
+        aggressive_unload: bool = False,
+        target: Sequence[str] | str = (),
+        debug: bool = False,
+        pdb: bool = False,
+        lease: float | None = None,
+        progress: bool | None = None,
+    ) -> None:
+        # A plain class, not a dataclass: importing dataclasses costs every worker ~5 ms.
+        self.wait_cycle_time = wait_cycle_time
+        self.nr_wait_cycles = nr_wait_cycles
+        self.keep_going = keep_going
+        self.keep_failed = keep_failed
+        self.aggressive_unload = aggressive_unload
+        self.target: Sequence[str] = [target] if isinstance(target, str) else target
+        self.debug = debug or pdb
+        self.pdb = pdb
+        self.lease = lease
+        self.progress = progress
+        if wait_cycle_time < 0 or nr_wait_cycles < 0:
+            raise ValueError("wait_cycle_time and nr_wait_cycles must not be negative")
+        if lease is not None and lease <= 0:
+            raise ValueError(f"the lease must be a positive number of seconds, not {lease}")
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.FIELDS)
+        return f"ExecuteOptions({values})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ExecuteOptions:
+            return NotImplemented
+        return vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     @classmethod
     def from_options(cls, options: Any) -> ExecuteOptions:
         """Take the fields present as attributes of *options* (e.g. parsed CLI options)."""
-        values = {f.name: getattr(options, f.name) for f in fields(cls) if hasattr(options, f.name)}
+        values = {k: getattr(options, k) for k in cls.FIELDS if hasattr(options, k)}
         return cls(**values)
 
-    def __post_init__(self) -> None:
-        if isinstance(self.target, str):
-            self.target = [self.target]
-        if self.pdb:
-            self.debug = True
-        if self.wait_cycle_time < 0 or self.nr_wait_cycles < 0:
-            raise ValueError("wait_cycle_time and nr_wait_cycles must not be negative")
-        if self.lease is not None and self.lease <= 0:
-            raise ValueError(f"the lease must be a positive number of seconds, not {self.lease}")
 
-
-@dataclass
 class TaskFailure:
     """A task that raised: its name, hash and formatted traceback."""
 
-    name: str
-    hash: str
-    error: str
+    __slots__ = ("name", "hash", "error")
+
+    def __init__(self, name: str, hash: str, error: str) -> None:
+        self.name = name
+        self.hash = hash
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"TaskFailure(name={self.name!r}, hash={self.hash!r}, error={self.error!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not TaskFailure:
+            return NotImplemented
+        return (self.name, self.hash, self.error) == (other.name, other.hash, other.error)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass
 class ExecutionResult:
     """What an :class:`Executor` run did.
 
@@ -151,12 +193,28 @@ class ExecutionResult:
         Why an exit check (see :mod:`jug.hooks.exit_checks`) ended the run early.
     """
 
-    executed: Counter[str] = field(default_factory=Counter)
-    loaded: Counter[str] = field(default_factory=Counter)
-    failures: list[TaskFailure] = field(default_factory=list)
-    undone: int = 0
-    problems: list[str] = field(default_factory=list)
-    stop_reason: str | None = None
+    def __init__(
+        self,
+        executed: Counter[str] | None = None,
+        loaded: Counter[str] | None = None,
+        failures: list[TaskFailure] | None = None,
+        undone: int = 0,
+        problems: list[str] | None = None,
+        stop_reason: str | None = None,
+    ) -> None:
+        self.executed: Counter[str] = Counter() if executed is None else executed
+        self.loaded: Counter[str] = Counter() if loaded is None else loaded
+        self.failures: list[TaskFailure] = [] if failures is None else failures
+        self.undone = undone
+        self.problems: list[str] = [] if problems is None else problems
+        self.stop_reason = stop_reason
+
+    def __repr__(self) -> str:
+        return (
+            f"ExecutionResult(executed={self.executed!r}, loaded={self.loaded!r}, "
+            f"failures={self.failures!r}, undone={self.undone!r}, "
+            f"problems={self.problems!r}, stop_reason={self.stop_reason!r})"
+        )
 
     @property
     def ok(self) -> bool:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from jug.task import Task, alltasks
-
-from ._executor import reload_jugfile
 
 __all__ = ["current_tasks", "reload_jugfile", "stopped_at_barrier"]
 
@@ -14,6 +13,14 @@ __all__ = ["current_tasks", "reload_jugfile", "stopped_at_barrier"]
 def current_tasks() -> list[Task]:
     """The tasks defined by the jugfile loaded last (a copy of ``jug.task.alltasks``)."""
     return list(alltasks)
+
+
+def reload_jugfile(jugfile: str, argv: Sequence[str] = ()) -> tuple[list[Task], bool]:
+    """Load *jugfile* again; return its tasks and whether it loaded completely."""
+    # Imported here: commands that only read the tasks need not import the executor.
+    from ._executor import reload_jugfile as reload
+
+    return reload(jugfile, argv)
 
 
 def stopped_at_barrier(jugspace: dict[str, Any] | None) -> bool:
