@@ -149,7 +149,8 @@ def load_project(options: Options) -> tuple[Store, dict[str, Any]]:
 
     # Checked before opening the store, which may create the jugdir.
     if not os.path.isfile(options.jugfile):
-        raise JugfileError(f"jugfile {options.jugfile!r} not found")
+        where = " (it is a directory)" if os.path.isdir(options.jugfile) else ""
+        raise JugfileError(f"jugfile {options.jugfile!r} not found{where}")
     store = set_jugdir(options.jugdir)
     _set_jug_running(True)
     try:
@@ -204,8 +205,15 @@ def run_command(command: SubCommand, args: Sequence[str]) -> int:
                 store.close()
         return 0 if code is None else int(code)
     except JugfileError as exc:
-        # Its message already holds the jugfile's own traceback, if any.
-        print(f"jug: {exc}", file=sys.stderr)
+        # Its message already holds the jugfile's own traceback, if any (without jug's
+        # frames); --debug shows the whole of it, jug's loading machinery included.
+        if debug and exc.__cause__ is not None:
+            import traceback
+
+            traceback.print_exception(exc.__cause__)
+            print(f"jug: {str(exc).splitlines()[0].rstrip(':')}", file=sys.stderr)
+        else:
+            print(f"jug: {exc}", file=sys.stderr)
         return 1
     except (UsageError, BadPatternError) as exc:
         print(f"jug {command.name}: {exc}", file=sys.stderr)

@@ -133,14 +133,45 @@ def _stem(path: str) -> str:
 
 
 def _format_jugfile_error(exc: BaseException, filename: str) -> str:
-    """The traceback from the jugfile's own frames on (jug's import machinery dropped)."""
+    """The jugfile's error as the user needs it: their own frames, none of jug's.
+
+    The traceback starts at the jugfile's first frame (jug's loading machinery is not the
+    user's concern), and frames in jug's own source (a check in ``Task()`` that refused an
+    argument, say) are left out: the exception's message says what was wrong, and
+    ``--debug`` shows everything. An error raised before any line of the jugfile ran (a
+    ``SyntaxError`` from compiling it) has no frame of the user's: its message alone points
+    at the file, line and column.
+    """
     import traceback
 
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != filename:
         tb = tb.tb_next
-    lines = traceback.format_exception(type(exc), exc, tb if tb is not None else exc.__traceback__)
+    if tb is None:
+        lines = traceback.format_exception_only(type(exc), exc)
+    else:
+        report = traceback.TracebackException(type(exc), exc, tb)
+        _drop_jug_frames(report)
+        lines = list(report.format())
     return f"error while loading jugfile {filename}:\n" + "".join(lines).rstrip()
+
+
+def _drop_jug_frames(report: Any) -> None:
+    """Remove the frames of jug's own modules from *report* and the exceptions it chains."""
+    import traceback
+
+    jug_dirs = tuple(os.path.join(p, "") for p in sys.modules["jug"].__path__)
+    seen: set[int] = set()
+    todo = [report]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.stack = traceback.StackSummary.from_list(
+            [f for f in current.stack if not f.filename.startswith(jug_dirs)]
+        )
+        todo += [current.__cause__, current.__context__]
 
 
 def init(
