@@ -29,7 +29,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from .errors import BackendImportError, UnknownBackendError
+from .errors import BackendImportError, InvalidJugdirError, UnknownBackendError
 from .store import Store
 
 if TYPE_CHECKING:
@@ -94,6 +94,12 @@ def available_backends() -> list[str]:
 
 def backend_name_for(jugdir: str) -> str:
     """Return the name of the backend that *jugdir* selects (see the module docstring)."""
+    if not jugdir.strip():
+        # As a path, "" is the current directory: results would be strewn among its files.
+        raise InvalidJugdirError(
+            f"the jugdir is empty ({jugdir!r}): give a directory, or a backend URL such as "
+            "redis://HOST:PORT/DB (check --jugdir and `jugdir` in the configuration files)"
+        )
     if jugdir.startswith(("redis:", "rediss:", "unix:")):
         return "redis"
     if jugdir == "dict_store" or jugdir.startswith("dict_store:"):
@@ -108,6 +114,18 @@ def backend_name_for(jugdir: str) -> str:
         f"unknown jugdir scheme {name!r} in {jugdir!r}; installed backends: "
         f"{', '.join(available_backends()) or '(none)'}. "
         "Use a plain path for the file store, or install the package providing this backend."
+        + _filter_note(name)
+    )
+
+
+def _filter_note(name: str) -> str:
+    """Why *name* may be missing although installed: ``JUG_LOAD_PLUGINS`` leaves it out."""
+    allowed = os.environ.get("JUG_LOAD_PLUGINS")
+    if allowed is None:
+        return ""
+    return (
+        f" (JUG_LOAD_PLUGINS={allowed!r} limits the backends jug loads: add {name} to it, "
+        "or unset it)"
     )
 
 
@@ -121,6 +139,12 @@ def load_backend(name: str) -> Callable[[str], Store]:
             pass  # e.g. redis missing: the entry point's error names what to install
     ep = _entry_points().get(name)
     if ep is None:
+        allowed = os.environ.get("JUG_LOAD_PLUGINS")
+        if allowed is not None:
+            raise UnknownBackendError(
+                f"the jug backend {name!r} is not loaded: JUG_LOAD_PLUGINS={allowed!r} "
+                f"limits the backends jug loads to those it names; add {name} to it, or unset it"
+            )
         hint = _INSTALL_HINTS.get(name, f"a package providing the {name!r} jug backend")
         raise UnknownBackendError(
             f"no jug backend named {name!r} is installed (installed: "

@@ -16,6 +16,10 @@ class UnknownBackendError(JugError, ValueError):
     """A jugdir names a scheme that no installed backend provides."""
 
 
+class InvalidJugdirError(JugError, ValueError):
+    """A jugdir string that names no store at all (an empty one, say)."""
+
+
 class BackendImportError(JugError, ImportError):
     """A backend or subcommand plugin is registered but its module cannot be imported."""
 
