@@ -99,9 +99,18 @@ class ExecuteCommand(SubCommand):
         except ValueError as exc:
             # A malformed JUG_MAX_* variable: refuse to start rather than run unlimited.
             raise JugError(f"{exc} (or run with --no-env-exit-checks)") from None
+        tasks = current_tasks()
+        if not tasks:
+            # Not an error (there is nothing left undone), but almost always a mistake.
+            print(
+                f"jug: warning: {options.jugfile} defines no tasks, so there is nothing to do "
+                "(tasks are made by calling TaskGenerator functions as the jugfile is "
+                'imported; code under `if __name__ == "__main__":` does not run under jug)',
+                file=sys.stderr,
+            )
         try:
             with checks, sigterm_raises():
-                result = executor.run(current_tasks(), not stopped_at_barrier(jugspace))
+                result = executor.run(tasks, not stopped_at_barrier(jugspace))
         except Terminated:
             print(
                 "jug: terminated by SIGTERM (the running task's lock was released)", file=sys.stderr
