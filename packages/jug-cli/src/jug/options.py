@@ -37,7 +37,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from jug.errors import JugError
 
@@ -170,6 +170,18 @@ def _add_common_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--will-cite", action="store_true", help=argparse.SUPPRESS)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose message for unknown options says where jugfile arguments go."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments:"):
+            message += (
+                f" (`{self.prog} --help` lists its options; arguments for the jugfile go "
+                "after `--`)"
+            )
+        super().error(message)
+
+
 def make_parser(command: SubCommand) -> argparse.ArgumentParser:
     """The argparse parser of ``jug COMMAND`` (common options plus the command's own).
 
@@ -177,7 +189,7 @@ def make_parser(command: SubCommand) -> argparse.ArgumentParser:
     taken out of argparse (it would hide configuration files) and used as if it came
     from :meth:`~jug.subcommands.SubCommand.parse_defaults`; see :func:`parser_defaults`.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=f"jug {command.name}",
         usage=f"jug {command.name} [JUGFILE] [OPTIONS] [-- ARGS]",
         description=command.description() or None,
@@ -349,7 +361,9 @@ def _convert(raw: Any, default: Any, where: str) -> Any:
     try:
         return type(default)(text)
     except (TypeError, ValueError):
-        raise ConfigError(f"{where}: expected a {type(default).__name__}, got {raw!r}") from None
+        kind = type(default).__name__
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise ConfigError(f"{where}: expected {article} {kind}, got {raw!r}") from None
 
 
 _warned: set[str] = set()
