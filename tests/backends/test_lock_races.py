@@ -1,8 +1,10 @@
 """Two workers racing for the same locks, 10,000 times: never do both hold one.
 
 The contract tests race a few processes over a hundred keys; here two processes go through
-the same 10,000 keys in the same order, so that nearly every ``get`` is contested, first on
-fresh keys (acquire) and then on keys whose lease has expired (reclaim).
+the same 10,000 keys from opposite ends, so that they meet and then try every key the other
+one has just taken, first on fresh keys (acquire) and then on keys whose lease has expired
+(reclaim). (Going in the same order, the first to start can stay ahead all the way: a lock
+costs a few microseconds.)
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ _RACER = """
 import json, os, sys, time
 from jug.backend_registry import open_store
 jugdir, go, keys = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().split()
+if sys.argv[4] == "backwards":
+    keys.reverse()
 store = open_store(jugdir)
 print("ready", flush=True)
 while not os.path.exists(go):
@@ -31,10 +35,13 @@ print(json.dumps(won))
 
 
 def _race(spawn, tmp_path: Path, jugdir: str, keys: list[str]) -> list[set[str]]:
-    """Two processes try every key in the same order; return the keys each one won."""
+    """Two processes try every key, from opposite ends; return the keys each one won."""
     (tmp_path / "keys").write_text("\n".join(keys))
     go = tmp_path / "go"
-    procs = [spawn(_RACER, jugdir, str(go), str(tmp_path / "keys")) for _ in range(2)]
+    procs = [
+        spawn(_RACER, jugdir, str(go), str(tmp_path / "keys"), order)
+        for order in ("forwards", "backwards")
+    ]
     for proc in procs:  # both imported and connected: start them together
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     go.write_text("go")
