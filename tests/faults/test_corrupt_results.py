@@ -97,6 +97,16 @@ def test_corrupt_result(how, tmp_path, request):
     table = parse_status_table(status.stdout)
     assert table["jugfile.make"] == [0, 0, 4, 0, 0, 0]
     assert table["jugfile.total"] == [0, 1, 0, 0, 0, 0]
+    # --verify reads the results back and names the damaged one, with the way out.
+    verify = project.jug("status", "--verify", "--jugdir", jugdir)
+    assert verify.returncode == 1, verify.stderr
+    assert "Traceback" not in verify.stderr, verify.stderr
+    assert "1 of 4 stored result(s) cannot be read:" in verify.stdout
+    assert f"  jugfile.make ({key}): " in verify.stdout
+    assert "jug invalidate --target jugfile.make" in verify.stdout
+    short = project.jug("status", "--verify", "--short", "--jugdir", jugdir)
+    assert short.returncode == 1
+    assert "1 of 4 stored result(s) cannot be read" in short.stdout
     # Recovery: invalidate the damaged task's results, run again.
     inv = project.jug("invalidate", "--jugdir", jugdir, "--target", "jugfile.make")
     assert inv.returncode == 0, inv.stderr
@@ -104,3 +114,6 @@ def test_corrupt_result(how, tmp_path, request):
     assert again.returncode == 0, again.stderr
     values = project.python(INSPECT, jugdir, "values")
     assert values == {"0": 0, "1": 100, "2": 200, "3": 300}
+    verify = project.jug("status", "--verify", "--jugdir", jugdir)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "All 5 stored result(s) can be read." in verify.stdout

@@ -136,8 +136,23 @@ class StatusCommand(SubCommand):
             help="list the failed tasks with host, time and the end of their traceback",
         )
 
+        parser.add_argument(
+            "--verify",
+            action="store_const",
+            const=True,
+            dest="verify",
+            help="also read every stored result back and list those that cannot be read "
+            "(damaged files or values); exit 1 if there are any",
+        )
+
     def parse_defaults(self) -> dict[str, Any]:
-        return {"cache": False, "cache_file": ".jugstatus.json", "clear": False, "failed": False}
+        return {
+            "cache": False,
+            "cache_file": ".jugstatus.json",
+            "clear": False,
+            "failed": False,
+            "verify": False,
+        }
 
     def loads_jugfile(self, options: Any) -> bool:
         if options.clear:
@@ -166,6 +181,13 @@ class StatusCommand(SubCommand):
         print(format_status(counts, short=options.short))
         if not graph.complete:
             print(_BARRIER_NOTE)
+        if getattr(options, "verify", False):
+            from ._status_verify import format_unreadable, unreadable_results
+
+            bad = unreadable_results(store, graph.order, graph.names)
+            finished = sum(c.finished for c in counts.values())
+            print(format_unreadable(bad, finished, short=options.short))
+            return 1 if bad else 0
         # Always 0: the state is in the output (the original returned a count mod 256).
         return 0
 
