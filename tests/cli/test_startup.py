@@ -94,7 +94,33 @@ def test_execute_of_a_small_jugfile_imports_only_what_it_uses(project):
     project.write("bench.py", ONE_TASK)
     modules = _modules(project, "execute", "bench.py")
     assert {"jug.subcommands._executor", "jug.backends.file_store"} <= modules
-    assert _offenders(modules, [*NOT_AT_START, "jug.subcommands.status"]) == []
+    # Nothing logs at the default level: logging is imported only once something warns.
+    assert _offenders(modules, [*NOT_AT_START, "jug.subcommands.status", "logging"]) == []
+
+
+def test_a_warning_logged_late_still_says_jug():
+    code = (
+        "import sys\n"
+        "from jug.subcommands import _log\n"
+        "_log.configure('warning')\n"
+        "_log.info('not shown')\n"
+        "assert 'logging' not in sys.modules\n"
+        "_log.warning('lost the lock of %s', 'f')\n"
+        "_log.info('still not shown')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "jug: lost the lock of f\n"
+    verbose = subprocess.run(
+        [sys.executable, "-c", code.replace("'warning')", "'info')").replace("assert", "#")],
+        capture_output=True,
+        text=True,
+    )
+    assert verbose.stderr.splitlines() == [
+        "jug: not shown",
+        "jug: lost the lock of f",
+        "jug: still not shown",
+    ]
 
 
 def test_config_file_still_read_when_present(project):

@@ -104,37 +104,11 @@ def _main(args: list[str]) -> int:
     return run_command(command, args[1:])
 
 
-def _configure_logging(level: str, *, if_in_use: bool = False) -> None:
-    """Set up the ``jug`` logger: *level*, and one handler printing ``jug: MESSAGE``.
+def _configure_logging(level: str) -> None:
+    """Set up the ``jug`` logger for *level* (logging itself is imported on first use)."""
+    from .subcommands import _log
 
-    With *if_in_use*, nothing is done (and logging is not imported: ~3 ms of every start)
-    when the level is the default one and nothing has imported logging yet, so nothing
-    can have logged to ``jug``. Every jug module that logs imports logging when it is
-    imported itself, which happens before the subcommand runs, and :func:`run_command`
-    asks twice: after parsing, and after opening the store and loading the jugfile.
-    (Code that first imports logging while the subcommand runs and warns on jug's logger
-    would get Python's plain format, the message without ``jug:``.)
-    """
-    if if_in_use and level == _DEFAULT_VERBOSITY and "logging" not in sys.modules:
-        return
-    import logging
-
-    numeric = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}.get(
-        level, logging.ERROR
-    )
-    logger = logging.getLogger("jug")
-    logger.setLevel(numeric)
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        # At debug level, several workers' logs get interleaved: say who and when.
-        fmt = (
-            "jug[%(process)d] %(asctime)s %(levelname)s: %(message)s"
-            if numeric == logging.DEBUG
-            else "jug: %(message)s"
-        )
-        handler.setFormatter(logging.Formatter(fmt, datefmt="%H:%M:%S"))
-        logger.addHandler(handler)
-        logger.propagate = False
+    _log.configure(level)
 
 
 def load_project(options: Options) -> tuple[Store, dict[str, Any]]:
@@ -185,7 +159,7 @@ def run_command(command: SubCommand, args: Sequence[str]) -> int:
     try:
         options = parse(command, args)
         debug = bool(options.debug)
-        _configure_logging(options.verbose, if_in_use=True)
+        _configure_logging(options.verbose)
         if options.show_config:
             print(format_config(options))
             return 0
@@ -197,7 +171,7 @@ def run_command(command: SubCommand, args: Sequence[str]) -> int:
             else:
                 store = open_project_store(options)
         # The store's modules or the jugfile may have imported logging meanwhile.
-        _configure_logging(options.verbose, if_in_use=True)
+        _configure_logging(options.verbose)
         try:
             code = command.run(options=options, store=store, jugspace=jugspace)
         finally:

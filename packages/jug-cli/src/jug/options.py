@@ -182,6 +182,21 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, told the terminal's width (argparse would import shutil for it).
+
+    argparse makes a formatter for every ``add_argument``, so without this every ``jug``
+    command would pay for importing :mod:`shutil` (~2 ms) even when no help is printed.
+    """
+
+    def __init__(self, prog: str, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("width") is None and len(args) < 3:
+            from jug._task_table import terminal_width
+
+            kwargs["width"] = max(terminal_width() - 2, 11)  # argparse's own margin
+        super().__init__(prog, *args, **kwargs)
+
+
 def make_parser(command: SubCommand) -> argparse.ArgumentParser:
     """The argparse parser of ``jug COMMAND`` (common options plus the command's own).
 
@@ -194,6 +209,7 @@ def make_parser(command: SubCommand) -> argparse.ArgumentParser:
         usage=f"jug {command.name} [JUGFILE] [OPTIONS] [-- ARGS]",
         description=command.description() or None,
         argument_default=argparse.SUPPRESS,
+        formatter_class=_HelpFormatter,
         epilog="Options can also be set in configuration files: section [main] or "
         f"[{command.name}] of ~/.config/jug/jugrc or of .jugrc in the jugfile's directory "
         "(or above it); `jug config` shows the effective values.",

@@ -25,7 +25,6 @@ any progress.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 import time
@@ -41,6 +40,7 @@ from jug.hooks import has_hooks, jug_hook
 from jug.store import DEFAULT_LEASE, DONE, HELD, Store
 from jug.task import Task, Tasklet, alltasks
 
+from . import _log
 from ._graph import TaskGraph
 from ._interrupt import Deferral, deferred
 from ._lease import LeaseKeeper
@@ -55,7 +55,6 @@ __all__ = [
     "execute_jugfile",
 ]
 
-log = logging.getLogger("jug")
 
 # Outcomes of one attempt at a task (those that complete it first: `_drain` compares).
 _RAN, _LOADED, _LOCKED, _FAILED, _FAILED_ELSEWHERE = range(5)
@@ -381,7 +380,7 @@ class Executor:
         lease = float(getattr(self.store, "lease", DEFAULT_LEASE) or DEFAULT_LEASE)
         self._keeper = LeaseKeeper(max(lease / 3.0, 0.05), self._lease_lost)
         self._progress = Progress(self.stream, enabled=opts.progress)
-        self._log_info = log.isEnabledFor(logging.INFO)
+        self._log_info = _log.info_enabled()
         self.on_start()
         try:
             task_list = list(tasks)
@@ -400,7 +399,7 @@ class Executor:
                         "the jugfile stops at a barrier() and no way to re-load it was given"
                     )
                     break
-                log.info("tasks before the barrier are done: re-loading the jugfile")
+                _log.info("tasks before the barrier are done: re-loading the jugfile")
                 task_list, complete = self.reload()
                 fresh = {t.hash().decode("ascii") for t in task_list} - self._accounted
                 if not complete and not fresh:
@@ -462,7 +461,7 @@ class Executor:
             self._progress.update(
                 len(run.done), run.total, f"waiting for {len(run.waiting)} task(s) held elsewhere"
             )
-            log.debug("waiting %.1fs for %d task(s) held by others", pause, len(run.waiting))
+            _log.debug("waiting %.1fs for %d task(s) held by others", pause, len(run.waiting))
             time.sleep(min(pause, left))
             pause = min(pause * 2, opts.wait_cycle_time) or first_pause
             finished = self.store.can_load_many(run.waiting)
@@ -546,7 +545,7 @@ class Executor:
         try:
             deferral.end()  # a SIGTERM held back while locking raises here, in the try
             if self._log_info:
-                log.info("executing %s (%s)", t.name, h[:12])
+                _log.info("executing %s (%s)", t.name, h[:12])
             self._keeper.hold(t)
             self.on_task_start(t)
             self._run_and_save(t, opts.debug)
@@ -580,7 +579,7 @@ class Executor:
                 try:
                     t.fail(error)
                 except LockNotHeldError:
-                    log.warning("could not mark %s as failed: its lock was lost", t.name)
+                    _log.warning("could not mark %s as failed: its lock was lost", t.name)
             else:
                 t.unlock()
             self.result.failures.append(TaskFailure(t.name, h, error))
@@ -678,7 +677,7 @@ class Executor:
 
     def _lease_lost(self, task: Task) -> None:
         self._progress.clear()
-        log.warning(
+        _log.warning(
             "lost the lock of %s (%s): its lease expired or another worker reclaimed it; "
             "the task may run twice (is --lease too short for this machine's load?)",
             task.name,

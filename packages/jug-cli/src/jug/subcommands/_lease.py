@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
 from jug.task import Task
 
-log = logging.getLogger("jug")
+from . import _log
 
 
 class LeaseKeeper:
@@ -66,7 +65,7 @@ class LeaseKeeper:
                 try:
                     ok = task.refresh_lock()
                 except Exception as exc:  # a transient store error must not kill the thread
-                    log.warning("could not refresh the lock of %s: %s", task.name, exc)
+                    _log.warning("could not refresh the lock of %s: %s", task.name, exc)
                     continue
                 if not ok:
                     self._lost = True
