@@ -478,6 +478,7 @@ CASES: list[Case] = [
         code=1,
         says="jug: task jugfile.outer (…) failed:",
         one_line=False,
+        traceback="user",
         shows=("jugfile.inner", "inner.f("),
         known_bug="the inner Task is created and returned; saving it fails with a "
         "PicklingError about the function, in jug's saving code",
