@@ -48,6 +48,10 @@ class CorruptResultError(JugError):
         )
 
 
+class TaskHashError(JugError, TypeError):
+    """A task's arguments cannot be hashed (typically: one of them cannot be pickled)."""
+
+
 class LockNotHeldError(JugError):
     """An operation that requires holding a task's lock was called without holding it."""
 

@@ -8,12 +8,14 @@ Use :class:`TaskGenerator` as a decorator, or build :class:`Task` objects direct
 from __future__ import annotations
 
 import importlib
+import pickle
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .errors import LockNotHeldError
+from .errors import LockNotHeldError, TaskHashError
 from .hash import hash_one, hash_update, new_hash_object, task_hash
 from .store import DONE, LOCKED, Lock, Store
 
@@ -118,6 +120,8 @@ class Task(TaskletMixin):
             )
         if isinstance(f, TaskGenerator):
             f = f.f
+        if not callable(f):
+            raise TypeError(f"jug.Task needs a function to call, not {f!r} ({type(f).__name__})")
         self._setup(f, f"{f.__module__}.{f.__name__}", args, kwargs)
 
     def _setup(
@@ -161,7 +165,13 @@ class Task(TaskletMixin):
         if k is None:
             h = self._hash
             if h is None:
-                k = task_hash(self.name, self.args, self.kwargs)
+                try:
+                    k = task_hash(self.name, self.args, self.kwargs)
+                except (TypeError, AttributeError, pickle.PicklingError) as exc:
+                    raise TaskHashError(
+                        f"task {self.name}: cannot hash its arguments: {exc} (wrap such an "
+                        "argument in jug.unsafe.NoHash, or give its type a __jug_hash__ method)"
+                    ) from exc
                 self._hash = k.encode("ascii")
             else:  # set from outside (a compound task takes its placeholder's hash)
                 k = h.decode("ascii")
@@ -226,7 +236,12 @@ class Task(TaskletMixin):
         args = [value(a) for a in self.args]
         kwargs = {k: value(v) for k, v in self.kwargs.items()}
         before = _hash_values(args, kwargs) if debug_mode else None
-        result = self.f(*args, **kwargs)
+        running = _running.tasks
+        running.append(self)
+        try:
+            result = self.f(*args, **kwargs)
+        finally:
+            running.pop()
         if before is not None and _hash_values(args, kwargs) != before:
             raise RuntimeError(
                 f"task {self.name} modified its arguments in place; "
@@ -597,6 +612,27 @@ def _lookup(module: str, name: str) -> Any:
 _new_task = object.__new__
 
 
+class _Running(threading.local):
+    """The tasks whose functions run in this thread, innermost last."""
+
+    def __init__(self) -> None:
+        self.tasks: list[Task] = []
+
+
+_running = _Running()
+
+
+def _task_inside_task(generator: TaskGenerator, task: Task) -> RuntimeError:
+    f = generator.f
+    name = f"{getattr(f, '__module__', '?')}.{getattr(f, '__name__', '?')}"
+    short = getattr(f, "__name__", "f")
+    return RuntimeError(
+        f"{name} was called while task {task.name} runs: calling a TaskGenerator creates a "
+        f"task, it does not compute. To compute it here, call the function itself: "
+        f"{short}.f(...); or create both tasks in the jugfile and pass one to the other."
+    )
+
+
 class TaskGenerator:
     """Decorator: calling the decorated function builds a :class:`Task` instead.
 
@@ -630,6 +666,8 @@ class TaskGenerator:
             self._task_name = f"{f.__module__}.{f.__name__}"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Task:
+        if _running.tasks:
+            raise _task_inside_task(self, _running.tasks[-1])
         # Task(self.f, ...) without re-checking f and re-formatting its name every call.
         name = self._task_name
         if name is None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -175,12 +176,22 @@ def parse(jugdir: str) -> RedisTarget:
         if not _PREFIX.fullmatch(prefix):
             raise _fail(jugdir, "a prefix may contain only letters, digits and _ . - /")
         target.prefix = prefix + ":"
-    retry = query.get("retry", os.environ.get(RETRY_ENV))
-    if retry is not None:
-        try:
-            target.retry = float(retry)
-        except ValueError:
-            raise _fail(jugdir, f"retry={retry!r} is not a number of seconds") from None
-        if not target.retry >= 0:
-            raise _fail(jugdir, "retry must be a number of seconds >= 0")
+    if "retry" in query:
+        target.retry = _seconds(query["retry"], lambda why: _fail(jugdir, f"retry={why}"))
+    elif os.environ.get(RETRY_ENV) is not None:
+        # Not the jugdir's fault: the message names the variable.
+        target.retry = _seconds(
+            os.environ[RETRY_ENV], lambda why: RedisURLError(f"{RETRY_ENV}={why}")
+        )
     return target
+
+
+def _seconds(text: str, error: Callable[[str], RedisURLError]) -> float:
+    """*text* as a number of seconds >= 0, or *error* (given what is wrong) raised."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise error(f"{text!r} is not a number of seconds") from None
+    if not value >= 0:
+        raise error(f"{text!r}: the retry time must be a number of seconds >= 0")
+    return value

@@ -127,8 +127,15 @@ class ExecuteOptions:
         self.pdb = pdb
         self.lease = lease
         self.progress = progress
-        if wait_cycle_time < 0 or nr_wait_cycles < 0:
-            raise ValueError("wait_cycle_time and nr_wait_cycles must not be negative")
+        if wait_cycle_time < 0:
+            raise ValueError(
+                f"the wait cycle time (--wait-cycle-time) must not be negative, not {wait_cycle_time}"
+            )
+        if nr_wait_cycles < 0:
+            raise ValueError(
+                f"the number of wait cycles (--nr-wait-cycles) must not be negative, "
+                f"not {nr_wait_cycles}"
+            )
         if lease is not None and lease <= 0:
             raise ValueError(f"the lease must be a positive number of seconds, not {lease}")
 
@@ -685,17 +692,18 @@ class Executor:
         )
 
     def _format_error(self, exc: BaseException) -> str:
-        """The traceback, starting at the task's own code unless in debug mode."""
-        tb = exc.__traceback__
+        """The traceback with the task's own frames only (all of it in debug mode).
+
+        jug's frames (running the task, saving its result) say nothing about the error;
+        when none of the user's are left (e.g. a result that cannot be pickled), only the
+        exception itself is shown.
+        """
+        import traceback
+
+        report = traceback.TracebackException(type(exc), exc, exc.__traceback__)
         if not self.options.debug:
-            start = tb
-            while start is not None and start.tb_frame.f_code.co_filename.startswith(
-                self._jug_dirs
-            ):
-                start = start.tb_next
-            if start is not None:
-                tb = start
-        return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+            _drop_frames(report, self._jug_dirs)
+        return "".join(report.format()).rstrip()
 
     def _post_mortem(self, exc: BaseException) -> None:
         import pdb
@@ -729,6 +737,17 @@ def execute_jugfile(
     tasks, complete = reload_jugfile(jugfile, argv)
     executor = Executor(store, opts, reload=lambda: reload_jugfile(jugfile, argv))
     return executor.run(tasks, complete)
+
+
+def _drop_frames(report: Any, prefixes: tuple[str, ...]) -> None:
+    """Remove from *report* (a TracebackException, and those it chains to) frames whose
+    file is under one of *prefixes*."""
+    seen: set[int] = set()
+    while report is not None and id(report) not in seen:
+        seen.add(id(report))
+        kept = [f for f in report.stack if not f.filename.startswith(prefixes)]
+        report.stack = traceback.StackSummary.from_list(kept)
+        report = report.__cause__ or report.__context__
 
 
 def _name_of(t: Task, key: str) -> str | None:
