@@ -9,6 +9,7 @@ the subcommand that runs is imported.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -111,6 +112,10 @@ def _configure_logging(level: str) -> None:
     _log.configure(level)
 
 
+#: The collector's first threshold while a jugfile loads (see load_project).
+_LOADING_GC_THRESHOLD = 50_000
+
+
 def load_project(options: Options) -> tuple[Store, dict[str, Any]]:
     """Open the store of *options* and load its jugfile, as every jugfile subcommand does.
 
@@ -127,11 +132,19 @@ def load_project(options: Options) -> tuple[Store, dict[str, Any]]:
         raise JugfileError(f"jugfile {options.jugfile!r} not found{where}")
     store = set_jugdir(options.jugdir)
     _set_jug_running(True)
+    # A jugfile makes many objects that live as long as the process (its tasks) and
+    # little cyclic garbage; the collector's default pace (a pass every 700 new objects)
+    # costs large jugfiles ~10% of their loading time. Tasks' own code runs with the
+    # default pace again.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], _LOADING_GC_THRESHOLD), *thresholds[1:])
     try:
         jugspace, complete = load_jugfile(options.jugfile, options.argv)
     except BaseException:
         store.close()
         raise
+    finally:
+        gc.set_threshold(*thresholds)
     jugspace["__jug__hasbarrier__"] = not complete
     return store, jugspace
 
