@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,24 +146,39 @@ print(json.dumps([key for key in keys if store.getlock(key).get()]))
 """
 
 
-def race_for_locks(tmp_path: Path, jugdir: str, keys: list[str], nprocs: int) -> list[list[str]]:
-    """Start *nprocs* processes that all try to take every key; return what each won.
+def run_racers(
+    tmp_path: Path, code: str, jugdir: str, keys: list[str], nprocs: int, timeout: float = 120
+) -> list[Any]:
+    """Start *nprocs* processes running *code* over *keys*; return what each printed (JSON).
 
-    Half go through the keys forwards and half backwards, so they collide all along.
+    *code* gets ``jugdir``, the start file and the keys (comma-separated) as arguments and
+    must wait for the start file. Half go through the keys forwards and half backwards, so
+    they collide all along.
     """
     go = tmp_path / "go"
     procs = [
-        spawn_python(_CONTENDER, jugdir, str(go), ",".join(keys[:: 1 if i % 2 else -1]))
+        spawn_python(code, jugdir, str(go), ",".join(keys[:: 1 if i % 2 else -1]))
         for i in range(nprocs)
     ]
     time.sleep(0.5)  # let them all import and wait on the start line
     go.write_text("go")
     results = []
     for proc in procs:
-        out, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=timeout)
         assert proc.returncode == 0, err
         results.append(json.loads(out))
     return results
+
+
+@pytest.fixture
+def racers(tmp_path):
+    """``racers(code, jugdir, keys, nprocs)``: see run_racers (a start file in tmp_path)."""
+    return lambda code, jugdir, keys, nprocs: run_racers(tmp_path, code, jugdir, keys, nprocs)
+
+
+def race_for_locks(tmp_path: Path, jugdir: str, keys: list[str], nprocs: int) -> list[list[str]]:
+    """Start *nprocs* processes that all try to take every key; return what each won."""
+    return run_racers(tmp_path, _CONTENDER, jugdir, keys, nprocs, timeout=60)
 
 
 @pytest.fixture

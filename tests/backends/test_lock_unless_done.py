@@ -9,7 +9,6 @@ of workers racing over the same tasks, each task is locked (so computed) exactly
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 
 import pytest
@@ -134,24 +133,13 @@ print(json.dumps({"pid": os.getpid(), "ran": ran, "pending": pending}))
 """
 
 
-def test_racing_workers_lock_each_task_once(shared_store, tmp_path, python_spawn):
+def test_racing_workers_lock_each_task_once(shared_store, racers):
     """Workers going through the same tasks (half forwards, half backwards), each locking a
     task unless it is done, computing it and saving it: every task is locked by exactly one
     worker, and its stored result is that worker's."""
     store, jugdir = shared_store
     keys = [k(str(i)) for i in range(150)]
-    go = tmp_path / "go"
-    procs = [
-        python_spawn(_WORKER, jugdir, str(go), ",".join(keys[:: 1 if i % 2 else -1]))
-        for i in range(4)
-    ]
-    time.sleep(0.5)  # let them all import and wait on the start line
-    go.write_text("go")
-    reports = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        reports.append(json.loads(out))
+    reports = racers(_WORKER, jugdir, keys, 4)
     assert all(r["pending"] == [] for r in reports)
     ran = [key for r in reports for key in r["ran"]]
     assert sorted(ran) == sorted(keys), "a task was locked by two workers, or by none"

@@ -332,25 +332,12 @@ print(json.dumps({"pid": os.getpid(), "ran": ran, "pending": pending}))
 """
 
 
-def test_workers_saving_and_locking_the_next_task_lock_each_once(
-    redis_server, make_key, tmp_path, python_spawn
-):
+def test_workers_saving_and_locking_the_next_task_lock_each_once(redis_server, make_key, racers):
     """Workers that save a task and lock the next in one round trip, racing over the same
     tasks (half forwards, half backwards): each task is locked by exactly one worker."""
     url = redis_server.url + "?prefix=chain"
     keys = [make_key(str(i)) for i in range(300)]
-    go = tmp_path / "go"
-    procs = [
-        python_spawn(_CHAINING_WORKER, url, str(go), ",".join(keys[:: 1 if i % 2 else -1]))
-        for i in range(4)
-    ]
-    time.sleep(0.5)  # let them all import and wait on the start line
-    go.write_text("go")
-    reports = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        reports.append(json.loads(out))
+    reports = racers(_CHAINING_WORKER, url, keys, 4)
     assert all(r["pending"] == [] for r in reports)
     assert sorted(key for r in reports for key in r["ran"]) == sorted(keys)
     store = redis_store(url)
