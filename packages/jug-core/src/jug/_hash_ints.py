@@ -97,7 +97,9 @@ _LABEL_MAX = 2**31 - 1
 # shorter on average than these is encoded as fragmented, with numpy or without.
 _RUNS_OVER_NUMPY = 64
 _RUNS_OVER_PYTHON = 8
-# Importing numpy (50-100 ms) pays off for fragmented chunks from about this many ints on.
+# Importing numpy (50-100 ms) pays off for chunks with runs shorter than this, in lists from
+# about _NUMPY_IMPORT_MIN ints on, and not for a short stretch (a few negatives in a run).
+_RUNS_TO_IMPORT_NUMPY = 16
 _NUMPY_IMPORT_MIN = 1 << 19
 _NUMPY_STRETCH_MIN = 1 << 12
 # Whether numpy may be used at all (the tests turn it off to check the pure-Python path).
@@ -284,16 +286,16 @@ def _import_numpy() -> Any:
     return numpy
 
 
-def _with_numpy(chunk: _Chunk, layouts: bytes | None) -> Any:
+def _with_numpy(chunk: _Chunk, layouts: bytes | None, may_import: bool) -> Any:
     """The records of *chunk* made by numpy; None without numpy or for ints beyond 64 bits.
 
-    *layouts* are the layouts of the items if known for sure (with their signs).
+    *layouts* are the layouts of the items if known for sure (with their signs). numpy is
+    imported if *may_import*, in a long list and for a long enough stretch of it.
     """
     if not _USE_NUMPY:
         return None
     np = sys.modules.get("numpy")
-    # A short stretch (say, a few negatives within a run) is not worth importing numpy.
-    if np is None and chunk.big and len(chunk.vals) >= _NUMPY_STRETCH_MIN:
+    if np is None and may_import and chunk.big and len(chunk.vals) >= _NUMPY_STRETCH_MIN:
         np = _import_numpy()
     if np is None:
         return None
@@ -314,9 +316,11 @@ def _encode(chunk: _Chunk, layouts: bytes, signed: bool) -> list[Any]:
     run_length = len(layouts) / (_changes(layouts) + 1)
     if run_length >= _RUNS_OVER_NUMPY:
         return _runs(chunk, layouts, signed)
-    out = None if _ONE[OTHER] in layouts else _with_numpy(chunk, layouts if signed else None)
-    if out is not None:
-        return [out]
+    if _ONE[OTHER] not in layouts:
+        importing = run_length < _RUNS_TO_IMPORT_NUMPY
+        out = _with_numpy(chunk, layouts if signed else None, importing)
+        if out is not None:
+            return [out]
     if run_length >= _RUNS_OVER_PYTHON:
         return _runs(chunk, layouts, signed)
     if not signed and min(chunk.vals) < 0:
@@ -326,9 +330,6 @@ def _encode(chunk: _Chunk, layouts: bytes, signed: bool) -> list[Any]:
 
 def _encode_signed(chunk: _Chunk) -> list[Any]:
     """Like _encode, for items of which some are negative (so their guessed layouts may be off)."""
-    out = _with_numpy(chunk, None)
-    if out is not None:
-        return [out]
     layouts = _signed_layouts(chunk.vals)
     if layouts is None:
         return [_pickled(chunk, 0, len(chunk.vals))]
