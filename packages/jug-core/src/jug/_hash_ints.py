@@ -116,7 +116,8 @@ class _Chunk:
     """Items *vals* at indices ``lo..``, all of index layout *label*, in one 65536-block.
 
     *raw* holds the numbers as 32-bit little-endian ints, if they all fit, and *planes* its
-    four byte planes; *big* says whether the list is long enough to repay importing numpy.
+    four byte planes (else none); *big* says whether the list is long enough to repay
+    importing numpy.
     """
 
     __slots__ = ("big", "label", "lo", "planes", "raw", "vals")
@@ -125,7 +126,7 @@ class _Chunk:
         self, vals: Sequence[int], lo: int, label: int, big: bool, raw: bytes | None = None
     ) -> None:
         self.vals, self.lo, self.label, self.big, self.raw = vals, lo, label, big, raw
-        self.planes = None if raw is None else [raw[b::4] for b in range(4)]
+        self.planes = [] if raw is None else [raw[b::4] for b in range(4)]
 
 
 def label_head(label: int, lo: int) -> bytes:
@@ -198,7 +199,7 @@ def _runs(chunk: _Chunk, layouts: bytes, signed: bool) -> list[Any]:
         buf[lpos::width] = _LOW0[base + a : base + b]
         if label != BININT1:
             buf[lpos + 1 :: width] = _LOW1[base + a : base + b]
-        if planes is not None:
+        if planes:
             for j in range(NUMBER_BYTES[layout]):
                 buf[vpos + j :: width] = planes[j][a:b]
         else:
@@ -352,7 +353,6 @@ def _records(vals: Sequence[int], lo: int, label: int, big: bool) -> list[Any]:
     if _BIG_ENDIAN:  # pragma: no cover - pickle stores little-endian numbers
         numbers.byteswap()
     chunk = _Chunk(vals, lo, label, big, numbers.tobytes())
-    assert chunk.planes is not None
     return _encode(chunk, _layouts_32(chunk.planes), True)
 
 

@@ -1,7 +1,7 @@
 """Vectorised records of fragmented chunks of ints, for :mod:`jug._hash_ints`, with numpy.
 
-Used only when numpy is already imported: importing it costs more than it saves on all but the
-largest lists. A chunk's records are the rows of a 2-D ``uint8`` array as wide as the widest
+Used when numpy is imported already, or when a list is long and fragmented enough to repay
+importing it (see :mod:`jug._hash_ints`). A chunk's records are the rows of a 2-D ``uint8`` array as wide as the widest
 record: each row starts as a copy of its layout's template (one ``take``), the numbers are
 written into whole columns at once, and the rows are cut to their own widths with one boolean
 mask. The bytes are those of the generic rule exactly, as in :mod:`jug._hash_ints`.
