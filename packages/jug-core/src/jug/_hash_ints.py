@@ -90,7 +90,7 @@ _RUNS = re.compile(b"|".join(re.escape(bytes([c])) + b"+" for c in range(_N_LAYO
 
 # The low two bytes of every index 0..65535, as two byte planes.
 _LOW0 = bytes(range(256)) * 256
-_LOW1 = bytes(i >> 8 for i in range(65536))
+_LOW1 = b"".join(bytes([i]) * 256 for i in range(256))  # i >> 8 for i < 65536, built fast
 _BLOCK = 65536
 _LABEL_MAX = 2**31 - 1
 # Encoding run by run costs about a microsecond a run: a chunk whose runs of one layout are

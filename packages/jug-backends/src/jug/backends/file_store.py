@@ -55,7 +55,6 @@ import re
 import time
 import zlib
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from typing import Any
 
 from jug.errors import CorruptResultError
@@ -118,6 +117,10 @@ def _scan(path: str, what: str) -> list[os.DirEntry[str]]:
         return []
     except OSError as exc:
         raise _store_error(exc, f"list {what}") from exc
+
+
+# Above this many keys, can_load_many lists every shard rather than working out which.
+_MANY_KEYS = 4096
 
 
 def _names(path: str, what: str) -> list[str]:
@@ -296,20 +299,23 @@ class file_store(base_store):
 
     def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
         """Return the subset of *keys* that have a result: one directory listing per shard."""
-        by_shard: dict[str, builtins.list[str]] = {}
-        for k in map(as_key, keys):
-            same = by_shard.get(k[:2])
-            if same is None:
-                by_shard[k[:2]] = [k]
-            else:
-                same.append(k)
+        keys = keys if isinstance(keys, (list, tuple, set, frozenset)) else list(keys)
+        # C-level passes only: this runs over every task of a project at once.
+        if set(map(type, keys)) <= {str}:
+            wanted = set(keys)
+        else:
+            wanted = set(map(as_key, keys))
+        if len(wanted) > _MANY_KEYS:
+            shards = [e.name for e in self._shards()]  # most shards hold wanted keys
+        else:
+            shards = list({k[:2] for k in wanted})
+        where = f"results in {self.jugdir!r}"
         present: set[str] = set()
-        for shard, wanted in by_shard.items():
+        for shard in shards:
             if _VALID_KEY.fullmatch(shard + "x") is None:
                 continue  # not a key that can name a result (too short, or a path)
-            names = set(_names(self._prefix + shard, f"results in {self.jugdir!r}"))
-            present.update([k for k in wanted if k[2:] in names])
-        return present
+            present.update(map(shard.__add__, _names(self._prefix + shard, where)))
+        return wanted & present
 
     def remove(self, key: str | bytes) -> bool:
         try:
@@ -458,22 +464,24 @@ def _record(info: LockInfo) -> bytes:
         import json
 
         return json.dumps(vars(info)).encode()
-    quoted = f'"{token}"' if _PLAIN_TOKEN.fullmatch(token) else _json_text(token)
+    quoted = _json_quoted(token)
     return (
-        f'{{"token": {quoted}, "host": {_json_text(info.host)}, '
+        f'{{"token": {quoted}, "host": {_json_quoted(info.host)}, '
         f'"pid": {int(info.pid)}, "started": {float(info.started)!r}, '
         f'"heartbeat": {float(info.heartbeat)!r}, "lease": {float(info.lease)!r}, '
         f'"failed": false, "error": "", "failed_at": {float(info.failed_at)!r}, "extra": {{}}}}'
     ).encode()
 
 
-# Tokens as LockInfo.new makes them need no escaping in JSON.
+# Tokens as LockInfo.new makes them, and host names, need no escaping in JSON.
 _PLAIN_TOKEN = re.compile(r"[0-9A-Za-z_.-]*")
 
 
-@lru_cache(maxsize=64)
-def _json_text(text: str) -> str:
-    import json  # here: only lock records need it, and not every command writes one
+def _json_quoted(text: str) -> str:
+    """*text* as a JSON string (host names and our tokens need no escaping: no json import)."""
+    if _PLAIN_TOKEN.fullmatch(text):
+        return f'"{text}"'
+    import json
 
     return json.dumps(text)
 
