@@ -24,11 +24,9 @@ any progress.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
-import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -260,15 +258,23 @@ class _Run:
         self.order = order
         self.done = done
         self.total = len(order)
-        selected = set(order)
+        deps = graph.deps
         # Number of dependencies each pending task still waits for.
-        self.pending: dict[str, int] = {
-            h: sum(1 for d in graph.deps[h] if d not in done) for h in order if h not in done
-        }
+        self.pending: dict[str, int] = {}
         # Number of pending dependents of each task: its result is dropped at zero.
-        self.users: Counter[str] = Counter(
-            d for h in self.pending for d in graph.deps[h] if d in selected
-        )
+        self.users: Counter[str] = Counter()
+        if len(done) < len(order):
+            selected = set(order)
+            pending, users = self.pending, self.users
+            for h in order:
+                if h in done:
+                    continue
+                needs = deps[h]
+                if needs:  # most tasks of large projects have none: no generator for them
+                    pending[h] = sum(1 for d in needs if d not in done)
+                    users.update(d for d in needs if d in selected)
+                else:
+                    pending[h] = 0
         self.ready: list[str] = [h for h in reversed(order) if self.pending.get(h) == 0]
         self.waiting: dict[str, None] = {}
         self.retry: set[str] = set()
@@ -434,12 +440,28 @@ class Executor:
             if not chosen:
                 self.result.problems.append(f"no task matches --target {' '.join(opts.target)}")
         done = self.store.can_load_many(order)
+        task_of, copies = graph.task, graph.copies
+        # Per loaded task, on_task_loadable only if someone listens (a rerun of a finished
+        # project is mostly this loop).
+        listening = (
+            has_hooks("execute.task-loadable")
+            or type(self).on_task_loadable is not Executor.on_task_loadable
+        )
+        accounted, loaded = self._accounted, self.result.loaded
         for h in order:
+            t = task_of[h]
             loadable = h in done
-            for t in graph.objects(h):
-                t._set_loadable(loadable)
-            if loadable:
-                self._loaded(h, graph.task[h])
+            t._set_loadable(loadable)
+            if copies:
+                for other in copies.get(h, ()):
+                    other._set_loadable(loadable)
+            if not loadable:
+                continue
+            if listening:
+                self._loaded(h, t)
+            elif h not in accounted:
+                accounted.add(h)
+                loaded[t.name] += 1
         run = _Run(graph, order, done)
         self._loop(run)
         undone = run.total - len(run.done)
@@ -561,8 +583,7 @@ class Executor:
             # retry time, a full disk): stop with the store's one-line message, saying which
             # task it was, and free the lock if we can.
             self._keeper.drop()
-            with contextlib.suppress(StoreError):
-                t.unlock()
+            _unlock_quietly(t)
             named = StoreError(f"task {t.name} ({h[:12]}): {exc}")
             named.errno = exc.errno
             raise named from exc
@@ -570,8 +591,7 @@ class Executor:
             # A stored result this task needs cannot be decoded: not the task's fault, and no
             # other worker can do better. Stop with one line naming the damaged task.
             self._keeper.drop()
-            with contextlib.suppress(StoreError):
-                t.unlock()
+            _unlock_quietly(t)
             if exc.name is not None:
                 raise
             raise CorruptResultError(exc.key, exc.detail, _name_of(t, exc.key)) from None
@@ -739,9 +759,19 @@ def execute_jugfile(
     return executor.run(tasks, complete)
 
 
+def _unlock_quietly(t: Task) -> None:
+    """Release *t*'s lock if the store lets us (it may be what just failed)."""
+    try:
+        t.unlock()
+    except StoreError:
+        pass
+
+
 def _drop_frames(report: Any, prefixes: tuple[str, ...]) -> None:
     """Remove from *report* (a TracebackException, and those it chains to) frames whose
     file is under one of *prefixes*."""
+    import traceback
+
     seen: set[int] = set()
     while report is not None and id(report) not in seen:
         seen.add(id(report))
