@@ -113,8 +113,12 @@ jugdir, go, keys = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
 store = open_store(jugdir)
 while not os.path.exists(go):
     time.sleep(0.002)
-ran, pending, deadline = [], keys, time.monotonic() + 60
+ran, pending, deadline = [], keys, time.monotonic() + 120
 while pending and time.monotonic() < deadline:
+    if pending is not keys:
+        # Wait a moment before trying the held ones again, as jug execute does: busy
+        # retries can starve the holders' releases (SQLite's write lock, say).
+        time.sleep(0.005)
     held = []
     for i, key in enumerate(pending):
         lock = store.getlock(key)
