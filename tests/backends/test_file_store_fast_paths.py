@@ -10,7 +10,7 @@ import time
 import pytest
 
 from jug.backends import file_store as fs
-from jug.backends.encode import read_result, write_result
+from jug.backends.encode import encode_small, read_result, write_result
 from jug.store import LockInfo
 
 
@@ -19,6 +19,7 @@ from jug.store import LockInfo
     [
         LockInfo.new(600),
         LockInfo.new(0.25),
+        LockInfo.new(float("inf")),  # not a JSON number as repr writes it: the json way
         LockInfo(token="t", host='odd "host"\\name', pid=7, started=1.5, heartbeat=2.25),
         LockInfo(token="t", host="h", failed=True, error="Traceback ...", failed_at=3.0),
         LockInfo(token="t", host="h", extra={"note": 1}),
@@ -34,7 +35,7 @@ def test_lock_record_is_the_json_of_its_fields(info: LockInfo) -> None:
     "obj", [0, -1, 2**70, 1.5, float("inf"), 1 + 2j, True, "", "text é", b"\x00" * 10]
 )
 def test_small_results_decode_like_streamed_ones(obj: object) -> None:
-    small = fs._small_encoding(obj)
+    small = encode_small(obj)
     assert small is not None
     streamed = io.BytesIO()
     write_result(obj, streamed)
@@ -43,7 +44,7 @@ def test_small_results_decode_like_streamed_ones(obj: object) -> None:
 
 @pytest.mark.parametrize("obj", [None, [1, 2], {"a": 1}, "x" * (1 << 17)])
 def test_other_results_are_streamed(obj: object) -> None:
-    assert fs._small_encoding(obj) is None
+    assert encode_small(obj) is None
 
 
 def test_release_after_half_a_lease_checks_the_owner(tmp_path: os.PathLike[str]) -> None:

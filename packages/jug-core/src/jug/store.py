@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import builtins
 import copy
+import math
 import os
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -138,6 +140,28 @@ class LockInfo:
             return "failed"
         return "stale" if self.is_stale(now) else "running"
 
+    def to_json(self, compact: bool = False) -> str:
+        """The fields as JSON: exactly what ``json.dumps(vars(self))`` gives, or with
+        *compact* what ``separators=(",", ":")`` gives.
+
+        A fresh lock's record (written once per task by every store) is formatted directly;
+        anything else goes through :mod:`json`.
+        """
+        if (
+            self.failed
+            or self.error
+            or self.extra
+            or type(self.pid) is not int
+            or not (_plain_text(self.token) and _plain_text(self.host))
+            or not _plain_numbers(self.started, self.heartbeat, self.lease, self.failed_at)
+        ):
+            import json
+
+            return json.dumps(vars(self), separators=(",", ":") if compact else None)
+        template = _COMPACT_RECORD if compact else _RECORD
+        values = (self.token, self.host, self.pid, self.started, self.heartbeat)
+        return template % (*values, self.lease, self.failed_at)
+
     def to_dict(self) -> dict[str, Any]:
         """The fields as a new dict (``extra`` copied, so the dict can be changed freely)."""
         out = {k: getattr(self, k) for k in self.FIELDS}
@@ -148,6 +172,26 @@ class LockInfo:
     def from_dict(cls, data: dict[str, Any]) -> LockInfo:
         """A record from a dict such as :meth:`to_dict` returns; unknown keys are ignored."""
         return cls(**{k: data[k] for k in cls.FIELDS if k in data})
+
+
+# A fresh lock's JSON record (LockInfo.to_json), with json.dumps' default separators and
+# with the compact ones; the fields in LockInfo.FIELDS order.
+_RECORD = (
+    '{"token": "%s", "host": "%s", "pid": %d, "started": %r, "heartbeat": %r, "lease": %r, '
+    '"failed": false, "error": "", "failed_at": %r, "extra": {}}'
+)
+_COMPACT_RECORD = _RECORD.replace(": ", ":").replace(", ", ",")
+# Lock tokens as LockInfo.new makes them, and host names, need no escaping in JSON.
+_PLAIN_TEXT = re.compile(r"[0-9A-Za-z_.-]*")
+
+
+def _plain_text(text: Any) -> bool:
+    return type(text) is str and _PLAIN_TEXT.fullmatch(text) is not None
+
+
+def _plain_numbers(*numbers: Any) -> bool:
+    """Whether ``repr`` writes each of *numbers* as JSON does (finite ints and floats)."""
+    return all(type(x) in (int, float) and math.isfinite(x) for x in numbers)
 
 
 class _Holder:

@@ -153,7 +153,9 @@ class Task(TaskletMixin):
         """
         h = self._hash
         if h is None:
-            h = self._hash = self._compute_hash()
+            self.key()  # computes both forms
+            h = self._hash
+            assert h is not None
         return h
 
     def __jug_hash__(self) -> bytes:
@@ -177,11 +179,6 @@ class Task(TaskletMixin):
                 k = h.decode("ascii")
             self._key = k
         return k
-
-    def _compute_hash(self) -> bytes:
-        self.key()
-        assert self._hash is not None
-        return self._hash
 
     # -- dependencies ---------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ __all__ = [
     "NPY_MAGIC",
     "DecodeError",
     "encode",
+    "encode_small",
     "decode",
     "encode_to",
     "decode_from",
@@ -247,6 +248,23 @@ def read_result(stream: IO[bytes]) -> Any:
         stream.seek(0)
         return decode(stream.read())
     return decode(head + stream.read())
+
+
+# Results of these exact types are small: encode_small makes them in memory at once.
+_SMALL_TYPES = frozenset({int, float, complex, bool})
+_SMALL_TEXT = 1 << 16
+
+
+def encode_small(obj: Any) -> bytes | None:
+    """The stored form of a small scalar or short string, as :func:`write_result` writes it.
+
+    ``None`` for anything else, which is better streamed: a large object is never held
+    twice in memory. Saves a task's result of a few bytes the streaming machinery.
+    """
+    t = type(obj)
+    if t in _SMALL_TYPES or ((t is str or t is bytes) and len(obj) < _SMALL_TEXT):
+        return zlib.compress(_TAG_PICKLE + pickle.dumps(obj, PICKLE_PROTOCOL), COMPRESSION_LEVEL)
+    return None
 
 
 def encode(obj: Any, level: int = COMPRESSION_LEVEL) -> bytes:

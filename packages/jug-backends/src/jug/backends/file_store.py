@@ -50,10 +50,8 @@ from __future__ import annotations
 import builtins
 import errno
 import os
-import pickle
 import re
 import time
-import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -61,7 +59,7 @@ from jug.errors import CorruptResultError
 from jug.store import LockInfo, as_key
 
 from .base import StoreError, base_lock, base_store
-from .encode import COMPRESSION_LEVEL, PICKLE_PROTOCOL, DecodeError, read_result, write_result
+from .encode import DecodeError, encode_small, read_result, write_result
 
 __all__ = ["file_store", "file_lock", "from_jugdir"]
 
@@ -240,7 +238,7 @@ class file_store(base_store):
         except OSError as exc:
             raise _store_error(exc, f"write result {key} in {shard!r}", show_file=False) from exc
         try:
-            small = _small_encoding(obj)
+            small = encode_small(obj)
             if small is not None:
                 try:
                     _write_all(fd, small)
@@ -454,52 +452,8 @@ def _unlink_quietly(path: str) -> bool:
 
 
 def _record(info: LockInfo) -> bytes:
-    """The JSON bytes of a lock file: what ``json.dumps(vars(info))`` gives.
-
-    A fresh lock's record is formatted directly (this runs once per task); others go
-    through :mod:`json`.
-    """
-    token = info.token
-    if info.failed or info.error or info.extra or type(token) is not str:
-        import json
-
-        return json.dumps(vars(info)).encode()
-    quoted = _json_quoted(token)
-    return (
-        f'{{"token": {quoted}, "host": {_json_quoted(info.host)}, '
-        f'"pid": {int(info.pid)}, "started": {float(info.started)!r}, '
-        f'"heartbeat": {float(info.heartbeat)!r}, "lease": {float(info.lease)!r}, '
-        f'"failed": false, "error": "", "failed_at": {float(info.failed_at)!r}, "extra": {{}}}}'
-    ).encode()
-
-
-# Tokens as LockInfo.new makes them, and host names, need no escaping in JSON.
-_PLAIN_TOKEN = re.compile(r"[0-9A-Za-z_.-]*")
-
-
-def _json_quoted(text: str) -> str:
-    """*text* as a JSON string (host names and our tokens need no escaping: no json import)."""
-    if _PLAIN_TOKEN.fullmatch(text):
-        return f'"{text}"'
-    import json
-
-    return json.dumps(text)
-
-
-# Results of these exact types are small: encoded in memory and written with one call.
-_SMALL_TYPES = frozenset({int, float, complex, bool})
-_SMALL_TEXT = 1 << 16
-
-
-def _small_encoding(obj: Any) -> bytes | None:
-    """The stored bytes of a small scalar or short string (as ``write_result`` writes them).
-
-    ``None`` for everything else, which is streamed: large objects are never held twice.
-    """
-    t = type(obj)
-    if t in _SMALL_TYPES or ((t is str or t is bytes) and len(obj) < _SMALL_TEXT):
-        return zlib.compress(b"P" + pickle.dumps(obj, PICKLE_PROTOCOL), COMPRESSION_LEVEL)
-    return None
+    """The JSON bytes of a lock file (``json.dumps(vars(info))``, see LockInfo.to_json)."""
+    return info.to_json().encode()
 
 
 def _write_all(fd: int, data: bytes) -> None:
