@@ -26,8 +26,7 @@ Round trips: one per result saved or loaded, one per lock operation (owner-check
 side scripts), one per few thousand keys for existence checks and lock listings, one for
 :meth:`redis_store.lock_unless_done` (lock a task unless its result is stored) and one for
 :meth:`redis_store.dump_and_release` (save a result and release its lock together): two per
-task that ``jug execute`` runs. :meth:`redis_store.dump_release_and_lock` also locks the next
-task in the same round trip, for a worker that knows which task comes next. Commands go through a :class:`~._redis_client.Link` (one
+task that ``jug execute`` runs. Commands go through a :class:`~._redis_client.Link` (one
 connection per thread, raw replies), not through ``redis.Redis``'s per-command pool checkout
 and reply post-processing, which cost several times a round trip to a local server.
 """
@@ -252,78 +251,25 @@ class redis_store(base_store):
             return
         data = self._encode(obj)
         release = [lock._lkey], [lock._value]
-        self._do(
-            f"save result {as_key(key)}", self._send_save, self._rkey(key), data, release, None
-        )
+        self._do(f"save result {as_key(key)}", self._send_save, self._rkey(key), data, release)
         lock._info = lock._value = None
-
-    def dump_release_and_lock(
-        self, obj: Any, key: str | bytes, lock: Any, next_key: str | bytes, next_lock: Lock
-    ) -> str:
-        """:meth:`dump_and_release`, then :meth:`lock_unless_done` of *next_key*: one round trip.
-
-        For a worker that knows, when it saves a task's result, which task it tries next.
-        The server runs the commands in that order. If saving fails, the error is raised and
-        *next_lock* is not held.
-
-        Returns
-        -------
-        outcome : str
-            The outcome of taking *next_lock* (see :meth:`lock_unless_done`).
-        """
-        fast = (
-            self._holds(lock)
-            and isinstance(next_lock, redis_lock)
-            and next_lock.store is self
-            and next_lock._value is None
-        )
-        if not fast:
-            self.dump_and_release(obj, key, lock)
-            return self.lock_unless_done(next_key, next_lock)
-        assert isinstance(next_lock, redis_lock)
-        data = self._encode(obj)  # before anything is sent: an unpicklable object changes nothing
-        info, value = _new_record(self.lease)
-        release = [lock._lkey], [lock._value]
-        take = [self._rkey(next_key), next_lock._lkey], [value, _lease_ms(info.lease)]
-        what = f"save result {as_key(key)} and lock {as_key(next_key)}"
-        outcome = self._do(what, self._send_save, self._rkey(key), data, release, take)
-        lock._info = lock._value = None
-        if outcome == scripts.LOCKED:
-            next_lock._info, next_lock._value = info, value
-        return _OUTCOMES[outcome]
 
     def _holds(self, lock: Any) -> bool:
         return isinstance(lock, redis_lock) and lock.store is self and lock._value is not None
 
-    def _send_save(
-        self, rkey: bytes, data: bytes, release: _ScriptCall, take: _ScriptCall | None
-    ) -> Any:
-        """One round trip: ``SET`` the result, the release script, and the lock-unless-done
-        script if *take* (its keys and arguments) is given; return the last script's reply.
+    def _send_save(self, rkey: bytes, data: bytes, release: _ScriptCall) -> None:
+        """One round trip: ``SET`` the result, then the release script.
 
-        Scripts the server does not know are sent again in full (all are safe to repeat).
-        If the ``SET`` or the release failed, a lock taken for *take* is given back before
-        the error is raised.
+        A release script the server does not know (after a restart or ``SCRIPT FLUSH``) is
+        sent again in full: releasing is safe to repeat.
         """
         link = self._link
-        calls = [(_RELEASE, *release)] + ([(_LOCK_UNLESS_DONE, *take)] if take else [])
-        replies = link.calls([("SET", rkey, data), *(sc.command(k, a) for sc, k, a in calls)])
-        error = replies[0] if isinstance(replies[0], Exception) else None
-        try:
-            for i, (script, keys, args) in enumerate(calls, 1):
-                reply = replies[i]
-                if isinstance(reply, Exception):
-                    if scripts.is_noscript(reply):
-                        replies[i] = script.eval(link, keys, args)
-                    else:
-                        error = error or reply
-            if error is not None:
-                raise error
-        except BaseException:
-            if take is not None and replies[-1] == scripts.LOCKED:
-                _RELEASE.eval(link, take[0][1:], take[1][:1])
-            raise
-        return replies[-1]
+        stored, released = link.calls([("SET", rkey, data), _RELEASE.command(*release)])
+        if isinstance(released, Exception) and scripts.is_noscript(released):
+            released = _RELEASE.eval(link, *release)
+        for reply in (stored, released):
+            if isinstance(reply, Exception):
+                raise reply
 
     def load(self, key: str | bytes) -> Any:
         """Return the object stored under *key*.
