@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections import defaultdict
 
 EXPECTED = {"jug", "jug-core", "jug-backends", "jug-cli", "jug-contrib", "jug-shell"}
@@ -20,17 +22,58 @@ def test_exactly_one_jug_init_in_jug_core(repo_root):
     )
     assert [str(p) for p in inits] == ["packages/jug-core/src/jug/__init__.py"]
     # ... and nothing else under packages/ extends the jug namespace path.
-    extenders = [
+    extenders = sorted(
         str(p.relative_to(repo_root))
         for p in (repo_root / "packages").rglob("*.py")
         if "extend_path" in p.read_text()
+    )
+    assert extenders == [
+        "packages/jug-core/src/jug/__init__.py",
+        "packages/jug-core/src/jug/_namespace.py",
     ]
-    assert extenders == ["packages/jug-core/src/jug/__init__.py"]
     first = (repo_root / "packages/jug-core/src/jug/__init__.py").read_text()
     code = [
         line for line in first.splitlines() if line.strip() and not line.lstrip().startswith("#")
     ]
-    assert "extend_path" in code[0], "extend_path must be the first statement of jug/__init__.py"
+    assert code[:2] == [
+        "from ._namespace import extend_path as _extend_path",
+        "__path__ = _extend_path(__path__, __name__)",
+    ], "extending __path__ must be the first thing jug/__init__.py does"
+
+
+def test_extend_path_finds_what_pkgutil_finds(tmp_path, monkeypatch):
+    """jug._namespace.extend_path (which spares every process importing pkgutil) adds the
+    same portions as pkgutil.extend_path: directories, not files; the working directory
+    for ""; no duplicates; entries that are not strings skipped."""
+    import pkgutil
+
+    from jug._namespace import extend_path
+
+    for where in ("a", "b", "c", "d", "cwd"):
+        (tmp_path / where).mkdir()
+    for where in ("a", "c", "cwd"):
+        (tmp_path / where / "nspkg").mkdir()
+    (tmp_path / "b" / "nspkg.py").write_text("")  # a module, not a portion
+    (tmp_path / "d" / "nspkg").write_text("")  # a file named like the package
+    monkeypatch.chdir(tmp_path / "cwd")
+    entries = ["", str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "c")]
+    entries += [str(tmp_path / "a"), str(tmp_path / "d"), str(tmp_path / "missing"), b"x"]
+    monkeypatch.setattr(sys, "path", entries)
+    start = [str(tmp_path / "c" / "nspkg")]
+    ours = extend_path(start, "nspkg")
+    assert ours == pkgutil.extend_path(list(start), "nspkg")
+    assert ours == [str(tmp_path / p / "nspkg") for p in ("c", "cwd", "a")]
+    assert start == [str(tmp_path / "c" / "nspkg")]  # not changed in place
+
+
+def test_importing_jug_imports_neither_pkgutil_nor_typing():
+    """Both cost every jug process milliseconds (see jug._namespace)."""
+    code = (
+        "import sys, jug, jug.jug, jug.subcommands._executor, jug.backends.file_store;"
+        "print(sorted({'pkgutil', 'typing', 'importlib.util'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_every_name_below_jug_has_one_owner(distributions):

@@ -1,7 +1,9 @@
-# The first statement must extend __path__: jug is one namespace spread over several
+# Before anything else, extend __path__: jug is one namespace spread over several
 # distributions (jug-core, jug-backends, jug-cli, jug-contrib, jug-shell), and this
-# regular package has to let the others' portions be found. Keep it the only one.
-__path__ = __import__("pkgutil").extend_path(__path__, __name__)
+# regular package has to let the others' portions be found. Keep it the only place.
+from ._namespace import extend_path as _extend_path
+
+__path__ = _extend_path(__path__, __name__)
 
 __doc__ = """jug: task-based parallelisation for scientific Python.
 

@@ -23,9 +23,12 @@ from __future__ import annotations
 import hashlib
 import pickle
 from collections.abc import Iterable
-from typing import Any
 
 from ._hash_ints import all_plain_ints, feed_int_sequence
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["hash_one", "hash_update", "new_hash_object", "task_hash"]
 

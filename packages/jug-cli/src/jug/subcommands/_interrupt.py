@@ -14,7 +14,10 @@ from __future__ import annotations
 import signal
 import threading
 from types import TracebackType
-from typing import Any
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Deferral", "Terminated", "deferred", "sigterm_raises"]
 

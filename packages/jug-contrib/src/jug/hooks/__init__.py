@@ -32,9 +32,19 @@ The names are those of Jug 2.x (plus ``execute.task-failed`` and ``execute.check
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar, overload
 
 from ._version import __version__
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+if TYPE_CHECKING:
+    from typing import Any, TypeVar, overload
+
+    F = TypeVar("F", bound=Callable[..., Any])
+else:
+
+    def overload(f: object) -> object:
+        return f  # as typing.overload at run time: the last definition stays
+
 
 __all__ = [
     "KNOWN_HOOKS",
@@ -46,8 +56,6 @@ __all__ = [
     "reset_all_hooks",
     "unregister_hook",
 ]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 #: Every hook point the execution loop fires.
 KNOWN_HOOKS = frozenset(
@@ -76,8 +84,8 @@ def _check_name(name: str) -> None:
 @overload
 def register_hook(name: str, f: None = None) -> Callable[[F], F]: ...
 @overload
-def register_hook(name: str, f: F) -> F: ...
-def register_hook(name: str, f: F | None = None) -> F | Callable[[F], F]:
+def register_hook(name: str, f: F) -> F: ...  # noqa: F811 (ruff knows only typing.overload)
+def register_hook(name: str, f: F | None = None) -> F | Callable[[F], F]:  # noqa: F811
     """Call *f* at the hook point *name* (see the module's list).
 
     Usable as a decorator (``@register_hook(name)``). Functions run in the order they
