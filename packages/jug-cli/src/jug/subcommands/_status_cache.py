@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+if TYPE_CHECKING:
+    from typing import Any
 
 # json is imported where a cache is read or written: plain `jug status` imports this
 # module too (for CachedGraph), and start-up is what it is timed on.
@@ -32,7 +35,8 @@ class CachedGraph:
     names : dict
         Hash → task name.
     deps : dict
-        Hash → hashes of its dependencies.
+        Hash → hashes of its dependencies, for the tasks that have some (as
+        :func:`._graph.hash_graph` returns them).
     complete : bool
         False if the jugfile stopped at an unmet barrier when the graph was saved.
     """
@@ -87,7 +91,8 @@ def read_cache(path: str, key: dict[str, Any]) -> CachedGraph | None:
         for h, name_index, dep_indices in data["tasks"]:
             order.append(h)
             names[h] = names_table[name_index]
-            deps[h] = tuple(order[i] for i in dep_indices)
+            if dep_indices:
+                deps[h] = tuple(order[i] for i in dep_indices)
         return CachedGraph(order, names, deps, bool(data["complete"]))
     except (KeyError, IndexError, TypeError, ValueError):
         return None
@@ -106,7 +111,7 @@ def write_cache(path: str, key: dict[str, Any], graph: CachedGraph) -> None:
         if name not in name_index:
             name_index[name] = len(names_table)
             names_table.append(name)
-        tasks.append([h, name_index[name], [index[d] for d in graph.deps[h]]])
+        tasks.append([h, name_index[name], [index[d] for d in graph.deps.get(h, ())]])
     data = {
         "format": _FORMAT,
         "key": key,
