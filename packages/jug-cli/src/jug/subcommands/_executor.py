@@ -476,9 +476,10 @@ class Executor:
     def _loop(self, run: _Run) -> None:
         opts = self.options
         patience = opts.wait_cycle_time * opts.nr_wait_cycles
-        # Short at first: held tasks often finish within moments (several workers sharing
-        # many short tasks), and every worker waits for the last of them before it exits.
-        first_pause = min(0.02, opts.wait_cycle_time)
+        # Short at first and growing slowly: held tasks often finish within moments
+        # (several workers sharing many short tasks), and every worker waits for the last
+        # of them before it exits. A check costs one listing per shard of the held tasks.
+        first_pause = min(0.01, opts.wait_cycle_time)
         pause = first_pause
         last_progress = time.monotonic()
         while True:
@@ -495,7 +496,7 @@ class Executor:
             )
             _log.debug("waiting %.1fs for %d task(s) held by others", pause, len(run.waiting))
             time.sleep(min(pause, left))
-            pause = min(pause * 2, opts.wait_cycle_time) or first_pause
+            pause = min(pause * 1.5, opts.wait_cycle_time) or first_pause
             finished = self.store.can_load_many(run.waiting)
             for h in list(run.waiting):
                 if h in finished:
