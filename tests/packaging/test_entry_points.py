@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import entry_points
 
 
@@ -31,4 +32,16 @@ def test_every_registered_entry_point_loads():
 
 def test_console_script(jug_script):
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
-    assert "jug" in scripts and jug_script.exists()
+    # console_main, not main: only the command may prepare its process for exiting.
+    assert scripts.get("jug") == "jug.jug:console_main" and jug_script.exists()
+
+
+def test_console_main_returns_mains_exit_code(monkeypatch, capsys):
+    import gc
+
+    from jug.jug import console_main
+
+    monkeypatch.setattr(sys, "argv", ["jug", "no-such-subcommand"])
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # this process goes on
+    assert console_main() == 2
+    assert "no-such-subcommand" in capsys.readouterr().err

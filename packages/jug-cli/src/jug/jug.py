@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .subcommands import SubCommand
     from .subcommands._executor import ExecutionResult
 
-__all__ = ["execute", "init", "main", "run_command"]
+__all__ = ["console_main", "execute", "init", "main", "run_command"]
 
 _USAGE = "usage: jug SUBCOMMAND [JUGFILE] [OPTIONS] [-- ARGS]"
 # The default of --verbose (jug.options.COMMON_DEFAULTS): warnings and errors only.
@@ -73,6 +73,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `jug status | head`: the reader left; that is not an error of ours.
         sys.stderr.close()
         return 0
+
+
+def console_main() -> int:
+    """The ``jug`` command (and ``python -m jug``): :func:`main`, for a process about to end.
+
+    Unlike :func:`main`, which tests and the shell call in their own process, this may
+    prepare the process for its end: the jugfile's objects (a Task each, with its
+    arguments) are freed with the process anyway, so the last garbage collection of the
+    interpreter is spared walking them (about 50 ms per 100,000 tasks).
+    """
+    code = main()
+    gc.freeze()
+    return code
 
 
 def _main(args: list[str]) -> int:
