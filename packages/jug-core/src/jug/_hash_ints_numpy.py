@@ -9,8 +9,6 @@ mask. The bytes are those of the generic rule exactly, as in :mod:`jug._hash_int
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._hash_ints import (
     BININT,
     BININT1,
@@ -22,6 +20,10 @@ from ._hash_ints import (
     PREFIXES,
     label_head,
 )
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+if TYPE_CHECKING:
+    from typing import Any
 
 _N_LAYOUTS = len(PREFIXES)
 # Offsets, in a value's record, of its number (BININT1: 3, BININT2/BININT: 12, LONGs: 13).
