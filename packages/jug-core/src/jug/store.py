@@ -216,9 +216,18 @@ class _Holder:
     @classmethod
     def current(cls) -> _Holder:
         me = cls._me
-        if me is None or me.pid != os.getpid():  # first use, or a forked child
+        if me is None:
             me = cls._me = cls()
         return me
+
+    @classmethod
+    def forget(cls) -> None:
+        """A forked child is another holder: its own pid and token prefix."""
+        cls._me = None
+
+
+if hasattr(os, "register_at_fork"):  # POSIX: no getpid() per lock taken to notice a fork
+    os.register_at_fork(after_in_child=_Holder.forget)
 
 
 class Lock(ABC):

@@ -233,6 +233,20 @@ class Task(TaskletMixin):
         if not force and self.can_load():
             self.load()
             return self._result
+        result = self._compute(debug_mode)
+        if save:
+            self.store.dump(result, self.key())
+            self._can_load = True
+        self._result = result
+        self._loaded = True
+        return result
+
+    def _compute(self, debug_mode: bool = False) -> Any:
+        """Call the function on the values of the arguments; return what it returns.
+
+        The execution loop's way to run a task it holds the lock of (it saves the result
+        itself, with the lock's release).
+        """
         args = [value(a) for a in self.args]
         kwargs = {k: value(v) for k, v in self.kwargs.items()}
         before = _hash_values(args, kwargs) if debug_mode else None
@@ -247,11 +261,6 @@ class Task(TaskletMixin):
                 f"task {self.name} modified its arguments in place; "
                 "results depending on them would have wrong hashes"
             )
-        if save:
-            self.store.dump(result, self.key())
-            self._can_load = True
-        self._result = result
-        self._loaded = True
         return result
 
     def can_load(self) -> bool:

@@ -163,6 +163,16 @@ class dict_store(base_store):
             self._results[as_key(key)] = data
             self._dirty = True
 
+    def dump_and_release(self, obj: Any, key: str | bytes, lock: Lock) -> None:
+        """:meth:`dump`, then release *lock*, under one hold of the store's mutex."""
+        if type(lock) is not dict_lock or lock.store is not self:
+            return super().dump_and_release(obj, key, lock)
+        data = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)  # an unpicklable obj changes nothing
+        with self._mutex:
+            self._results[as_key(key)] = data
+            self._dirty = True
+            lock._release()
+
     def load(self, key: str | bytes) -> Any:
         """Return the object stored under *key* (``KeyError`` if there is none)."""
         return pickle.loads(self._results[as_key(key)])
@@ -283,10 +293,14 @@ class dict_lock(base_lock):
 
     def release(self) -> None:
         with self.store._mutex:
-            info = self._owned()
-            if info is not None and not info.failed:
-                del self.store._locks[self.key]
-            self._token = None
+            self._release()
+
+    def _release(self) -> None:
+        """:meth:`release`, with the store's mutex already held."""
+        info = self._owned()
+        if info is not None and not info.failed:
+            del self.store._locks[self.key]
+        self._token = None
 
     def refresh(self) -> bool:
         with self.store._mutex:

@@ -632,7 +632,7 @@ class Executor:
         Saving and releasing go to the store together (``Store.dump_and_release``), which
         the redis store does in one round trip.
         """
-        result = t.run(force=True, save=False, debug_mode=debug)
+        result = t._compute(debug)
         assert self._keeper is not None
         self._keeper.drop()  # no lease refresh may race the release
         t.save_and_unlock(result)
