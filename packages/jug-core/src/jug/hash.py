@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ._hash_ints import all_plain_ints, feed_int_sequence
 
@@ -146,6 +146,28 @@ def _task_prefix(name: str) -> Any:
     return M
 
 
+def _single_leaf_hasher() -> Callable[[str, Any], str]:
+    """The hash of a task with one plain argument and no keyword arguments.
+
+    The most common task of all, hashed once per task of a large jugfile: a closure with
+    the lookups done once, for loops over many tasks (see :func:`jug.task.task_keys`).
+    """
+    prefixes, dumps, protocol = _task_prefixes, _dumps, HASH_PICKLE_PROTOCOL
+    new_prefix, label_0, kwargs_empty = _task_prefix, _LABEL_0, _KWARGS_EMPTY
+
+    def single_leaf_hash(name: str, arg: Any) -> str:
+        prefix = prefixes.get(name)
+        M = (prefix if prefix is not None else new_prefix(name)).copy()
+        M.update(label_0 + dumps(arg, protocol) + kwargs_empty)
+        return str(M.hexdigest())
+
+    return single_leaf_hash
+
+
+# task_hash(name, (arg,), {}) for an *arg* whose type is in _PICKLED_LEAVES.
+_single_leaf_hash = _single_leaf_hasher()
+
+
 def task_hash(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     """Return the hash (hex) of the task calling *name* with *args* and *kwargs*.
 
@@ -157,12 +179,12 @@ def task_hash(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     if type(args) is not tuple:  # not built by Task(): the generic rule throughout
         parts = [("name", name.encode("utf-8")), ("args", args), ("kwargs", kwargs)]
         return str(hash_update(new_hash_object(), parts).hexdigest())
+    leaves = _PICKLED_LEAVES
+    if not kwargs and len(args) == 1 and type(args[0]) in leaves:
+        return _single_leaf_hash(name, args[0])
     prefix = _task_prefixes.get(name)
     M = (prefix if prefix is not None else _task_prefix(name)).copy()
-    leaves = _PICKLED_LEAVES
-    if len(args) == 1 and type(args[0]) in leaves:  # the most common task of all
-        fed = _LABEL_0 + _dumps(args[0], HASH_PICKLE_PROTOCOL)
-    elif all(type(a) in leaves for a in args):
+    if all(type(a) in leaves for a in args):
         label = _label
         fed = b"".join([label(i) + _dumps(a, HASH_PICKLE_PROTOCOL) for i, a in enumerate(args)])
     else:
@@ -173,7 +195,7 @@ def task_hash(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         hash_update(M, [("kwargs", kwargs)])
     else:
         M.update(fed + _KWARGS_EMPTY)
-    return M.hexdigest()
+    return str(M.hexdigest())
 
 
 def hash_one(obj: Any) -> bytes:

@@ -12,10 +12,17 @@ import pickle
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from .errors import LockNotHeldError, TaskHashError
-from .hash import hash_one, hash_update, new_hash_object, task_hash
+from .hash import (
+    _PICKLED_LEAVES,
+    _single_leaf_hash,
+    hash_one,
+    hash_update,
+    new_hash_object,
+    task_hash,
+)
 from .store import DONE, LOCKED, Lock, Store
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
@@ -30,6 +37,7 @@ __all__ = [
     "alltasks",
     "iteratetask",
     "recursive_dependencies",
+    "task_keys",
     "value",
 ]
 
@@ -156,9 +164,7 @@ class Task(TaskletMixin):
         """
         h = self._hash
         if h is None:
-            self.key()  # computes both forms
-            h = self._hash
-            assert h is not None
+            h = self._hash = self.key().encode("ascii")
         return h
 
     def __jug_hash__(self) -> bytes:
@@ -177,7 +183,6 @@ class Task(TaskletMixin):
                         f"task {self.name}: cannot hash its arguments: {exc} (wrap such an "
                         "argument in jug.unsafe.NoHash, or give its type a __jug_hash__ method)"
                     ) from exc
-                self._hash = k.encode("ascii")
             else:  # set from outside (a compound task takes its placeholder's hash)
                 k = h.decode("ascii")
             self._key = k
@@ -757,6 +762,42 @@ def value(obj: Any) -> Any:
     if isinstance(obj, TaskletMixin):
         return obj.value()
     return obj
+
+
+def task_keys(tasks: Iterable[Task]) -> list[str]:
+    """``[t.key() for t in tasks]``, computed faster for many tasks.
+
+    Most tasks of a large jugfile call a function with one plain argument (a number or a
+    string); their hashes are computed here in one loop, without a :meth:`Task.key` call
+    each (a quarter of the time). Other tasks, and errors, are :meth:`Task.key`'s.
+
+    Parameters
+    ----------
+    tasks : iterable of Task
+
+    Returns
+    -------
+    keys : list of str
+        The key of each task, in order (also cached in each task, as ``key()`` does).
+    """
+    leaves, single_leaf_hash = _PICKLED_LEAVES, _single_leaf_hash
+    keys = []
+    for t in tasks:
+        k = t._key
+        if k is None:
+            args = t.args
+            if (
+                t._hash is None
+                and not t.kwargs
+                and type(args) is tuple
+                and len(args) == 1
+                and type(args[0]) in leaves
+            ):
+                k = t._key = single_leaf_hash(t.name, args[0])
+            else:
+                k = t.key()
+        keys.append(k)
+    return keys
 
 
 def recursive_dependencies(

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from itertools import compress
 from operator import attrgetter
 
-from jug.task import Task, Tasklet
+from jug.task import Task, Tasklet, task_keys
 
 from ._matching import compile_patterns, name_matches
 
@@ -80,7 +80,7 @@ def hash_graph(
 def _add_plain(run: list[Task], names: dict[str, str]) -> None:
     # setdefault keeps the first Task object's name and position for a repeated hash;
     # the zero-length deque runs the map without keeping its results.
-    deque(map(names.setdefault, map(Task.key, run), map(_name, run)), maxlen=0)
+    deque(map(names.setdefault, task_keys(run), map(_name, run)), maxlen=0)
 
 
 def _walk(root: Task, names: dict[str, str], deps: dict[str, tuple[str, ...]]) -> None:
@@ -134,6 +134,8 @@ class TaskGraph:
         self.deps: dict[str, tuple[str, ...]] = {}
         self.dependents: dict[str, list[str]] = {}
         known = self.task
+        tasks = tasks if isinstance(tasks, list) else list(tasks)
+        task_keys(tasks)  # every key at once (cached in each task): faster than one by one
         for t in tasks:
             if next(t.dependencies(), None) is not None:
                 self._add(t)
