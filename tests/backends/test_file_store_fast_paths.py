@@ -75,3 +75,38 @@ def test_release_soon_after_taking_removes_the_lock(tmp_path: os.PathLike[str]) 
     assert lock.fail("boom")
     lock.release()  # a failed mark is not removed by release
     assert lock.is_failed()
+
+
+def _fill(store: fs.file_store, n: int) -> list[str]:
+    keys = [f"{i:040x}"[::-1] for i in range(n)]  # every shard 00..ff, several each
+    for k in keys[: n // 2]:
+        store.dump(1, k)
+    return keys
+
+
+def test_listing_many_shards_in_threads_finds_what_one_by_one_finds(
+    tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = fs.file_store(os.path.join(tmp_path, "jd"))
+    keys = _fill(store, 2000)
+    threaded = store.can_load_many(keys)
+    assert threaded == set(keys[:1000])
+    monkeypatch.setattr(fs, "_PARALLEL_LISTINGS", 10**9)  # one after the other
+    assert store.can_load_many(keys) == threaded
+
+
+def test_an_error_listing_a_shard_in_a_thread_is_raised_to_the_caller(
+    tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = fs.file_store(os.path.join(tmp_path, "jd"))
+    keys = _fill(store, 2000)
+    real = fs._names
+
+    def failing(path: str, what: str) -> list[str]:
+        if path.endswith(os.sep + "7f"):
+            raise fs.StoreError(f"cannot list {what}: no permission")
+        return real(path, what)
+
+    monkeypatch.setattr(fs, "_names", failing)
+    with pytest.raises(fs.StoreError, match="cannot list results in .*: no permission"):
+        store.can_load_many(keys)

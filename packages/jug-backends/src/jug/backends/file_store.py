@@ -134,6 +134,45 @@ def _names(path: str, what: str) -> list[str]:
         raise _store_error(exc, f"list {what}") from exc
 
 
+# Listing many shard directories (a status or a start over a large project) is spread over
+# threads: os.listdir lets other threads run while it waits for the file system, so on NFS,
+# where each listing is a round trip to the server, the waits overlap, and on a local disk
+# the kernel's work spreads over the cores. Fewer shards than _PARALLEL_LISTINGS are listed
+# one after the other (a thread costs more than a listing then).
+_LISTING_THREADS = 4
+_PARALLEL_LISTINGS = 32
+
+
+def _listings(paths: list[str], what: str) -> list[list[str]]:
+    """:func:`_names` of each of *paths*, in order; several at once if there are many."""
+    if len(paths) < _PARALLEL_LISTINGS:
+        return [_names(path, what) for path in paths]
+    import threading
+
+    out: list[list[str]] = [[] for _ in paths]
+    errors: list[BaseException] = []
+    stride = _LISTING_THREADS
+
+    def list_every_stride(first: int) -> None:
+        try:
+            for i in range(first, len(paths), stride):
+                out[i] = _names(paths[i], what)
+        except BaseException as exc:  # raised again in the calling thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=list_every_stride, args=(k,), name="jug-listing", daemon=True)
+        for k in range(stride)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return out
+
+
 def _token() -> str:
     return os.urandom(8).hex()
 
@@ -310,12 +349,12 @@ class file_store(base_store):
             shards = [e.name for e in self._shards()]  # most shards hold wanted keys
         else:
             shards = list({k[:2] for k in wanted})
-        where = f"results in {self.jugdir!r}"
+        # Only names a key can start with (not too short, not a path).
+        shards = [shard for shard in shards if _VALID_KEY.fullmatch(shard + "x") is not None]
+        listings = _listings([self._prefix + s for s in shards], f"results in {self.jugdir!r}")
         present: set[str] = set()
-        for shard in shards:
-            if _VALID_KEY.fullmatch(shard + "x") is None:
-                continue  # not a key that can name a result (too short, or a path)
-            present.update(map(shard.__add__, _names(self._prefix + shard, where)))
+        for shard, names in zip(shards, listings, strict=True):
+            present.update(map(shard.__add__, names))
         return wanted & present
 
     def remove(self, key: str | bytes) -> bool:
