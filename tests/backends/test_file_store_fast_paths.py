@@ -87,12 +87,20 @@ def _fill(store: fs.file_store, n: int) -> list[str]:
 def test_listing_many_shards_in_threads_finds_what_one_by_one_finds(
     tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    listings = fs._listings
     store = fs.file_store(os.path.join(tmp_path, "jd"))
     keys = _fill(store, 2000)
+    monkeypatch.setattr(fs, "_MANY_KEYS", 100)  # a large query: every shard, in threads
+    calls = []
+    monkeypatch.setattr(fs, "_listings", lambda *a, **k: calls.append(k) or listings(*a, **k))
     threaded = store.can_load_many(keys)
-    assert threaded == set(keys[:1000])
+    assert threaded == set(keys[:1000]) and calls == [{"parallel": True}]
     monkeypatch.setattr(fs, "_PARALLEL_LISTINGS", 10**9)  # one after the other
     assert store.can_load_many(keys) == threaded
+    # A query over a few keys (as at a project's first start) lists without threads.
+    monkeypatch.setattr(fs, "_MANY_KEYS", 4096)
+    calls.clear()
+    assert store.can_load_many(keys[:50]) == set(keys[:50]) and calls == [{"parallel": False}]
 
 
 def test_an_error_listing_a_shard_in_a_thread_is_raised_to_the_caller(
@@ -100,6 +108,7 @@ def test_an_error_listing_a_shard_in_a_thread_is_raised_to_the_caller(
 ) -> None:
     store = fs.file_store(os.path.join(tmp_path, "jd"))
     keys = _fill(store, 2000)
+    monkeypatch.setattr(fs, "_MANY_KEYS", 100)
     real = fs._names
 
     def failing(path: str, what: str) -> list[str]:

@@ -134,18 +134,19 @@ def _names(path: str, what: str) -> list[str]:
         raise _store_error(exc, f"list {what}") from exc
 
 
-# Listing many shard directories (a status or a start over a large project) is spread over
-# threads: os.listdir lets other threads run while it waits for the file system, so on NFS,
-# where each listing is a round trip to the server, the waits overlap, and on a local disk
-# the kernel's work spreads over the cores. Fewer shards than _PARALLEL_LISTINGS are listed
-# one after the other (a thread costs more than a listing then).
+# Listing every shard directory of a large project (a status, or a start over many tasks)
+# is spread over threads: os.listdir lets other threads run while it waits for the file
+# system, so on NFS, where each listing is a round trip to the server, the waits overlap,
+# and on a local disk the kernel's work spreads over the cores. Small queries, and those
+# over shards that may not exist yet (a project's first start), list one after the other:
+# threads would cost more than they save.
 _LISTING_THREADS = 4
 _PARALLEL_LISTINGS = 32
 
 
-def _listings(paths: list[str], what: str) -> list[list[str]]:
-    """:func:`_names` of each of *paths*, in order; several at once if there are many."""
-    if len(paths) < _PARALLEL_LISTINGS:
+def _listings(paths: list[str], what: str, parallel: bool) -> list[list[str]]:
+    """:func:`_names` of each of *paths*, in order; several at once if *parallel*."""
+    if not parallel or len(paths) < _PARALLEL_LISTINGS:
         return [_names(path, what) for path in paths]
     import threading
 
@@ -345,13 +346,15 @@ class file_store(base_store):
             wanted = set(keys)
         else:
             wanted = set(map(as_key, keys))
-        if len(wanted) > _MANY_KEYS:
+        many = len(wanted) > _MANY_KEYS
+        if many:
             shards = [e.name for e in self._shards()]  # most shards hold wanted keys
         else:
             shards = list({k[:2] for k in wanted})
         # Only names a key can start with (not too short, not a path).
         shards = [shard for shard in shards if _VALID_KEY.fullmatch(shard + "x") is not None]
-        listings = _listings([self._prefix + s for s in shards], f"results in {self.jugdir!r}")
+        paths = [self._prefix + shard for shard in shards]
+        listings = _listings(paths, f"results in {self.jugdir!r}", parallel=many)
         present: set[str] = set()
         for shard, names in zip(shards, listings, strict=True):
             present.update(map(shard.__add__, names))
