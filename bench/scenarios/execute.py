@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -21,6 +22,9 @@ def _execute_row(
     def sample(impl: h.Impl, r: int) -> float:
         with ctx.scratch(scenario, tmpfs) as project:
             h.write_jugfile(project, n)
+            # Each sample starts on a settled disk: the previous one's files (and their
+            # deletion) are written out first, not while this one fsyncs.
+            os.sync()
             seconds = h.run([impl.jug, "execute", "bench.py", "--jugdir", "bench.jugdata"], project)
             stored = h.count_results(project / "bench.jugdata")
             if stored != n:
@@ -29,6 +33,7 @@ def _execute_row(
             # The floor right after ours: a disk's fsync latency drifts from minute to
             # minute (by a factor of 1.5 on this machine), and the row compares the two.
             with ctx.scratch(scenario + "-floor", tmpfs) as d:
+                os.sync()
                 floor.append(ctx.startup_floor + _floor.file_execute(n, d / "jugdata"))
         return seconds.seconds
 

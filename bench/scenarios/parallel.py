@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -45,6 +46,7 @@ def run(ctx: h.Context) -> list[h.Row]:
                 # Profiling: the first worker runs under cProfile, the others as usual.
                 prof = [sys.executable, "-m", "cProfile", "-o", str(project / "bench.prof")]
                 prof += ["-m", "jug", *cmd[1:]]
+                os.sync()  # a settled disk: earlier samples' files written out first
                 t0 = time.perf_counter()
                 procs = [
                     subprocess.Popen(
