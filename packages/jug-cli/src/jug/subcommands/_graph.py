@@ -7,7 +7,7 @@ scheduling and status counting stay linear in the number of tasks.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from itertools import compress
 from operator import attrgetter
 
@@ -84,19 +84,38 @@ def _add_plain(run: list[Task], names: dict[str, str]) -> None:
 
 
 def _walk(root: Task, names: dict[str, str], deps: dict[str, tuple[str, ...]]) -> None:
-    # TaskGraph._add without its Task maps, visiting in the same order. A hash enters
-    # *names* when its dependencies are in (post-order), so that names is in graph order.
+    # A hash enters *names* once its dependencies are in, so that names is in graph order.
+    for t, h, needs in _post_order(root, names):
+        if needs is not None:
+            if needs:
+                deps[h] = needs
+            names[h] = t.name
+
+
+def _post_order(
+    root: Task, seen: Container[str]
+) -> Iterator[tuple[Task, str, tuple[str, ...] | None]]:
+    """Walk down from *root*, depth first, dependencies before the tasks that need them.
+
+    Yields ``(task, hash, deps)`` for each task whose hash is neither in *seen* nor met
+    earlier in the walk, after its dependencies (*deps*: the hashes it needs, once each),
+    and ``(task, hash, None)`` for every other Task object met with a hash already yielded.
+    Dependencies missing from the jugfile's list of tasks are found this way too.
+    """
     entered: set[str] = set()
     stack: list[tuple[Task, bool]] = [(root, False)]
     while stack:
         t, expanded = stack.pop()
         h = _key(t)
         if expanded:
-            needs = dict.fromkeys(_key(b) for d in t.dependencies() for b in base_tasks(d))
-            if needs:
-                deps[h] = tuple(needs)
-            names[h] = t.name
-        elif h not in names and h not in entered:
+            yield (
+                t,
+                h,
+                tuple(dict.fromkeys(_key(b) for d in t.dependencies() for b in base_tasks(d))),
+            )
+        elif h in seen or h in entered:
+            yield t, h, None
+        else:
             entered.add(h)
             stack.append((t, True))
             for dep in t.dependencies():
@@ -151,29 +170,16 @@ class TaskGraph:
                 self._add_copy(h, t)
 
     def _add(self, root: Task) -> None:
-        # Iterative depth-first walk: dependencies missing from the input are added first.
-        stack: list[tuple[Task, bool]] = [(root, False)]
-        while stack:
-            t, expanded = stack.pop()
-            h = _key(t)
-            if expanded:
-                deps = tuple(
-                    dict.fromkeys(_key(b) for d in t.dependencies() for b in base_tasks(d))
-                )
-                self.deps[h] = deps
-                for d in deps:
-                    self.dependents.setdefault(d, []).append(h)
-                self.order.append(h)
-                continue
-            known = self.task.get(h)
-            if known is not None:
-                if known is not t:
+        for t, h, deps in _post_order(root, self.task):
+            if deps is None:
+                if self.task[h] is not t:
                     self._add_copy(h, t)
                 continue
             self.task[h] = t
-            stack.append((t, True))
-            for dep in t.dependencies():
-                stack.extend((b, False) for b in base_tasks(dep))
+            self.deps[h] = deps
+            for d in deps:
+                self.dependents.setdefault(d, []).append(h)
+            self.order.append(h)
 
     def _add_copy(self, h: str, t: Task) -> None:
         """Record *t* as one more Task object with hash *h* (the same call made again)."""
