@@ -159,7 +159,8 @@ def _single_leaf_hasher() -> Callable[[str, Any], str]:
         prefix = prefixes.get(name)
         M = (prefix if prefix is not None else new_prefix(name)).copy()
         M.update(label_0 + dumps(arg, protocol) + kwargs_empty)
-        return str(M.hexdigest())
+        digest: str = M.hexdigest()  # typed, not str(): no call per task
+        return digest
 
     return single_leaf_hash
 
@@ -195,7 +196,8 @@ def task_hash(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         hash_update(M, [("kwargs", kwargs)])
     else:
         M.update(fed + _KWARGS_EMPTY)
-    return str(M.hexdigest())
+    digest: str = M.hexdigest()
+    return digest
 
 
 def hash_one(obj: Any) -> bytes:
