@@ -62,6 +62,17 @@ def open_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest | None 
     raise ValueError(kind)
 
 
+BUILTIN_BACKENDS = [b for b in BACKENDS if b != "memtest"]
+
+
+@pytest.fixture(params=BUILTIN_BACKENDS)
+def builtin_store(request, tmp_path):
+    """A fresh, empty store of each kind jug-backends ships (not the plugin)."""
+    s = open_store(request.param, tmp_path, request)
+    yield s
+    s.close()
+
+
 @pytest.fixture(params=BACKENDS)
 def store(request, tmp_path):
     """A fresh, empty store of each kind: file store, ``dict_store``, ``dict_store:FILE``,

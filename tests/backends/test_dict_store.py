@@ -8,8 +8,8 @@ import pickle
 
 import pytest
 
-from jug.backends.base import StoreError
 from jug.backends.dict_store import dict_store, from_jugdir
+from jug.errors import InvalidJugdirError, StoreError
 
 
 def k(name: str) -> str:
@@ -114,11 +114,14 @@ def test_from_jugdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     os.mkdir("sub")
     assert from_jugdir("dict_store").backend is None
-    assert from_jugdir("dict").backend is None
     assert from_jugdir("dict_store:sub/file.pkl").backend == "sub/file.pkl"
     assert from_jugdir("dict:x.pkl").backend == "x.pkl"
-    with pytest.raises(StoreError):
+    with pytest.raises(InvalidJugdirError, match="no file name"):
         from_jugdir("dict_store:")
+    # A bare "dict" could be meant as a directory: keeping results in memory only would
+    # lose them, so it is refused with what to write instead.
+    with pytest.raises(InvalidJugdirError, match=r"dict_store \(in memory\).*\./dict"):
+        from_jugdir("dict")
 
 
 def test_loaded_values_are_copies():

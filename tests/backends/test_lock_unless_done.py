@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from jug.store import DONE, HELD, LOCKED
+from jug.store import LockOutcome
 
 
 def k(name: str) -> str:
@@ -22,11 +22,11 @@ def k(name: str) -> str:
 
 def test_free_task_is_locked(store):
     lock = store.getlock(k("t"))
-    assert store.lock_unless_done(k("t"), lock) == LOCKED
+    assert store.lock_unless_done(k("t"), lock) == LockOutcome.LOCKED
     assert lock.is_locked() and lock.refresh()
     assert not store.can_load(k("t"))
     # Anyone else now finds it held, whichever way they ask.
-    assert store.lock_unless_done(k("t"), store.getlock(k("t"))) == HELD
+    assert store.lock_unless_done(k("t"), store.getlock(k("t"))) == LockOutcome.HELD
     assert not store.getlock(k("t")).get()
     lock.release()
     assert not store.getlock(k("t")).is_locked()
@@ -35,7 +35,7 @@ def test_free_task_is_locked(store):
 def test_stored_result_means_done_and_no_lock(store):
     store.dump(7, k("t"))
     lock = store.getlock(k("t"))
-    assert store.lock_unless_done(k("t"), lock) == DONE
+    assert store.lock_unless_done(k("t"), lock) == LockOutcome.DONE
     assert not lock.is_locked()
     assert not lock.refresh()  # the lock object holds nothing
     assert store.listlocks() == []
@@ -44,10 +44,10 @@ def test_stored_result_means_done_and_no_lock(store):
 
 def test_done_after_the_holder_saved(store):
     first = store.getlock(k("t"))
-    assert store.lock_unless_done(k("t"), first) == LOCKED
+    assert store.lock_unless_done(k("t"), first) == LockOutcome.LOCKED
     store.dump_and_release("r", k("t"), first)
     second = store.getlock(k("t"))
-    assert store.lock_unless_done(k("t"), second) == DONE
+    assert store.lock_unless_done(k("t"), second) == LockOutcome.DONE
     assert store.listlocks() == []
     assert store.load(k("t")) == "r"
 
@@ -55,37 +55,37 @@ def test_done_after_the_holder_saved(store):
 def test_lock_held_by_get_is_held(store):
     holder = store.getlock(k("t"))
     assert holder.get()
-    assert store.lock_unless_done(k("t"), store.getlock(k("t"))) == HELD
+    assert store.lock_unless_done(k("t"), store.getlock(k("t"))) == LockOutcome.HELD
     assert holder.refresh()  # still the holder's
     # A lock object that holds the lock cannot take it a second time.
-    assert store.lock_unless_done(k("t"), holder) == HELD
+    assert store.lock_unless_done(k("t"), holder) == LockOutcome.HELD
     assert holder.refresh()
 
 
 def test_failed_mark_is_held_and_kept(store):
     lock = store.getlock(k("t"))
-    assert store.lock_unless_done(k("t"), lock) == LOCKED
+    assert store.lock_unless_done(k("t"), lock) == LockOutcome.LOCKED
     assert lock.fail("boom")
-    assert store.lock_unless_done(k("t"), store.getlock(k("t"))) == HELD
+    assert store.lock_unless_done(k("t"), store.getlock(k("t"))) == LockOutcome.HELD
     assert store.getlock(k("t")).is_failed()
     info = store.lock_infos()[k("t")]
     assert info.failed and "boom" in info.error
     store.getlock(k("t")).force_release()
-    assert store.lock_unless_done(k("t"), store.getlock(k("t"))) == LOCKED
+    assert store.lock_unless_done(k("t"), store.getlock(k("t"))) == LockOutcome.LOCKED
 
 
 def test_stale_lease_is_reclaimed(store):
     store.lease = 0.2
     dead = store.getlock(k("t"))
-    assert store.lock_unless_done(k("t"), dead) == LOCKED
+    assert store.lock_unless_done(k("t"), dead) == LockOutcome.LOCKED
     time.sleep(0.45)  # the holder stopped refreshing: its lease ran out
     store.lease = 30.0
     heir = store.getlock(k("t"))
-    assert store.lock_unless_done(k("t"), heir) == LOCKED
+    assert store.lock_unless_done(k("t"), heir) == LockOutcome.LOCKED
     assert not dead.refresh()  # the dead holder lost it
     dead.release()  # and releasing does not touch the heir's lock
     assert heir.refresh()
-    assert store.lock_unless_done(k("t"), store.getlock(k("t"))) == HELD
+    assert store.lock_unless_done(k("t"), store.getlock(k("t"))) == LockOutcome.HELD
 
 
 def test_two_stores_on_one_jugdir(shared_store):
@@ -96,10 +96,10 @@ def test_two_stores_on_one_jugdir(shared_store):
     other = open_store(jugdir)
     try:
         mine = store.getlock(k("t"))
-        assert store.lock_unless_done(k("t"), mine) == LOCKED
-        assert other.lock_unless_done(k("t"), other.getlock(k("t"))) == HELD
+        assert store.lock_unless_done(k("t"), mine) == LockOutcome.LOCKED
+        assert other.lock_unless_done(k("t"), other.getlock(k("t"))) == LockOutcome.HELD
         store.dump_and_release(1, k("t"), mine)
-        assert other.lock_unless_done(k("t"), other.getlock(k("t"))) == DONE
+        assert other.lock_unless_done(k("t"), other.getlock(k("t"))) == LockOutcome.DONE
         assert other.listlocks() == []
     finally:
         other.close()
@@ -108,7 +108,7 @@ def test_two_stores_on_one_jugdir(shared_store):
 _WORKER = """
 import json, os, sys, time
 from jug.backend_registry import open_store
-from jug.store import DONE, HELD, LOCKED
+from jug.store import LockOutcome
 jugdir, go, keys = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
 store = open_store(jugdir)
 while not os.path.exists(go):
@@ -123,15 +123,15 @@ while pending and time.monotonic() < deadline:
     for i, key in enumerate(pending):
         lock = store.getlock(key)
         outcome = store.lock_unless_done(key, lock)
-        if outcome == LOCKED:
+        if outcome == LockOutcome.LOCKED:
             ran.append(key)
             if i % 7 == 0:
                 time.sleep(0.002)  # a task that takes a while: others find it held
             store.dump_and_release(os.getpid(), key, lock)
-        elif outcome == HELD:
+        elif outcome == LockOutcome.HELD:
             held.append(key)
         else:
-            assert outcome == DONE, outcome
+            assert outcome == LockOutcome.DONE, outcome
     pending = held
 print(json.dumps({"pid": os.getpid(), "ran": ran, "pending": pending}))
 """
@@ -163,6 +163,6 @@ def test_lock_of_another_store_goes_the_generic_way(store, tmp_path, done):
     if done:
         store.dump(1, k("t"))
     outcome = store.lock_unless_done(k("t"), foreign)
-    assert outcome == (DONE if done else LOCKED)
+    assert outcome == (LockOutcome.DONE if done else LockOutcome.LOCKED)
     assert foreign.is_locked() == (not done)
     assert store.listlocks() == []  # nothing was locked in *store*

@@ -16,9 +16,8 @@ import time
 
 import pytest
 
-from jug.backends.base import StoreError
 from jug.backends.redis_store import redis_store
-from jug.errors import CorruptResultError
+from jug.errors import CorruptResultError, StoreError
 
 pytestmark = pytest.mark.requires_redis
 
@@ -64,7 +63,7 @@ def test_prefixes_keep_projects_apart(redis_server, make_key):
     assert sorted(other.list()) == sorted([make_key("o"), make_key("o2")])
     assert len(other.listlocks()) == 2
     assert client.get("unrelated") == b"x"
-    redis_store.remove_store(redis_server.url + "?prefix=other")
+    assert other.cleanup([]) == 4
     assert list(other.list()) == [] and other.listlocks() == []
     assert sorted(k.decode() for k in client.scan_iter()) == [
         "proj:result:" + make_key("p"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from jug.backend_registry import backend_name_for
-from jug.backends._redis_url import RedisURLError, parse
+from jug.backend_registry import backend_name_for, load_backend
+from jug.backends import redis_store
+from jug.backends._redis_url import parse
+from jug.errors import InvalidJugdirError
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +70,7 @@ def test_accepted_forms(url, kwargs, address):
     assert target.kwargs == kwargs
     assert target.address == address
     assert target.prefix == ""
-    assert backend_name_for(url) == "redis"
+    assert load_backend(backend_name_for(url)) is redis_store.from_jugdir
 
 
 def test_prefix_and_retry():
@@ -113,7 +115,7 @@ def test_environment(monkeypatch):
     ],
 )
 def test_malformed_urls_say_what_is_expected(url, why):
-    with pytest.raises(RedisURLError) as info:
+    with pytest.raises(InvalidJugdirError) as info:
         parse(url)
     message = str(info.value)
     assert why in message
@@ -123,7 +125,7 @@ def test_malformed_urls_say_what_is_expected(url, why):
 
 
 def test_errors_hide_the_password():
-    with pytest.raises(RedisURLError) as info:
+    with pytest.raises(InvalidJugdirError) as info:
         parse("redis://:hunter2@h/zero")
     assert "hunter2" not in str(info.value)
     assert "***" in str(info.value)

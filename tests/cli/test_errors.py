@@ -92,7 +92,7 @@ def test_type_error_in_task_is_a_task_error(project):
     assert "TypeError: len() takes exactly one argument" in done.stderr
     assert 'jugfile.py", line 6, in f' in done.stderr
     # The traceback starts in the user's code, not in jug's.
-    assert "_executor.py" not in done.stderr
+    assert "executor.py" not in done.stderr
     _no_usage(done)
 
 

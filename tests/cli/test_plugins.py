@@ -153,12 +153,10 @@ def test_missing_shell_distribution_names_what_to_install(project, tmp_path):
     import sys
 
     script = (
-        "import importlib.metadata as md, sys\n"
-        "real = md.entry_points\n"
-        "def entry_points(**kw):\n"
-        "    eps = real(**kw)\n"
-        "    return md.EntryPoints(e for e in eps if e.name != 'shell')\n"
-        "md.entry_points = entry_points\n"
+        "import sys, jug.plugins as plugins\n"
+        "real = plugins._all_entry_points()\n"
+        "hidden = {g: [e for e in eps if e.name != 'shell'] for g, eps in real.items()}\n"
+        "plugins._all_entry_points = lambda: hidden\n"
         "from jug.jug import main\n"
         "sys.exit(main(['shell']))\n"
     )

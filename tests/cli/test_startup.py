@@ -1,5 +1,5 @@
-"""Start-up of `jug status` and `jug execute`: what a run imports, and the built-in fast
-paths that let it skip :mod:`importlib.metadata` while plugins keep working.
+"""Start-up of `jug status` and `jug execute`: what a run imports, and the entry-point
+reader (jug.plugins) that lets it skip :mod:`importlib.metadata` while plugins keep working.
 
 Every process start pays for each module imported, eight times over when eight workers
 start together; these tests pin the modules that the common runs must not import. They
@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-import jug.backends
-from jug.subcommands._registry import BUILTIN, BUILTIN_DISTRIBUTION
+from jug.plugins import entry_points as jug_entry_points
 
 ONE_TASK = """
 from jug import TaskGenerator
@@ -79,21 +78,16 @@ def test_status_of_a_small_jugfile_imports_only_what_it_uses(project):
     project.write("bench.py", ONE_TASK)
     modules = _modules(project, "status", "bench.py")
     assert {"jug.subcommands.status", "jug.backends.file_store"} <= modules  # it did run
-    # The executor (through ._loading) is not for plain status; nothing logs at the default
-    # level, so logging is not even configured.
-    forbidden = [
-        *NOT_AT_START,
-        "jug.subcommands._executor",
-        "jug.subcommands._loading",
-        "logging",
-    ]
+    # The execution loop is not for plain status; nothing logs at the default level, so
+    # logging is not even configured.
+    forbidden = [*NOT_AT_START, "jug.execution.executor", "logging"]
     assert _offenders(modules, forbidden) == []
 
 
 def test_execute_of_a_small_jugfile_imports_only_what_it_uses(project):
     project.write("bench.py", ONE_TASK)
     modules = _modules(project, "execute", "bench.py")
-    assert {"jug.subcommands._executor", "jug.backends.file_store"} <= modules
+    assert {"jug.execution.executor", "jug.backends.file_store"} <= modules
     # Nothing logs at the default level: logging is imported only once something warns.
     assert _offenders(modules, [*NOT_AT_START, "jug.subcommands.status", "logging"]) == []
 
@@ -101,12 +95,12 @@ def test_execute_of_a_small_jugfile_imports_only_what_it_uses(project):
 def test_a_warning_logged_late_still_says_jug():
     code = (
         "import sys\n"
-        "from jug.subcommands import _log\n"
-        "_log.configure('warning')\n"
-        "_log.info('not shown')\n"
+        "from jug import log\n"
+        "log.configure('warning')\n"
+        "log.info('not shown')\n"
         "assert 'logging' not in sys.modules\n"
-        "_log.warning('lost the lock of %s', 'f')\n"
-        "_log.info('still not shown')\n"
+        "log.warning('lost the lock of %s', 'f')\n"
+        "log.info('still not shown')\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -132,17 +126,14 @@ def test_config_file_still_read_when_present(project):
     assert done.stdout.strip() == "1 tasks to be run, 0 finished, (none running)."
 
 
-def _pyproject_entry_points(dist: str, group: str) -> dict[str, str]:
-    return {ep.name: ep.value for ep in entry_points(group=group) if ep.dist.name == dist}
-
-
-def test_builtin_subcommand_table_matches_the_entry_points():
-    """jug-cli's fast path must name exactly what its pyproject.toml registers."""
-    assert BUILTIN == _pyproject_entry_points(BUILTIN_DISTRIBUTION, "jug.subcommands")
-
-
-def test_builtin_backend_table_matches_the_entry_points():
-    assert jug.backends.ENTRY_POINTS == _pyproject_entry_points("jug-backends", "jug.backends")
+@pytest.mark.parametrize("group", ["jug.backends", "jug.subcommands", "console_scripts"])
+def test_the_entry_point_reader_finds_what_importlib_metadata_finds(group):
+    """jug.plugins reads entry_points.txt itself (importlib.metadata costs ~15 ms per
+    process): it must find the same entry points."""
+    ours = {(ep.name, ep.value) for ep in jug_entry_points(group).values()}
+    theirs = {(ep.name, ep.value) for ep in entry_points(group=group)}
+    assert ours == theirs
+    assert ours  # the comparison is not vacuous
 
 
 def _fake_distribution(root: Path, name: str, entry_points_txt: str, module: str, source: str):

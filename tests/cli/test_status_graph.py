@@ -6,9 +6,9 @@ import time
 from collections import Counter
 
 from jug import TaskGenerator
+from jug.execution.graph import TaskGraph, hash_graph
+from jug.execution.states import TaskState, count_states, task_states
 from jug.store import LockInfo
-from jug.subcommands._graph import TaskGraph, hash_graph
-from jug.subcommands._status_counts import STATES, count_states, task_states
 from jug.task import alltasks
 
 
@@ -68,7 +68,7 @@ def test_count_states_counts_what_task_states_says(memory_store):
     expected = Counter(
         (names[h], state) for h, state in task_states(order, deps, memory_store, now).items()
     )
-    assert {state for _, state in expected} == {s.lower() for s in STATES}
+    assert {state for _, state in expected} == set(TaskState)
     counts = count_states(order, names, deps, memory_store, now)
     got = Counter(
         {

@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from jug.execution import ExecutionOptions, Executor
 from jug.hooks import (
     KNOWN_HOOKS,
     has_hooks,
@@ -15,7 +16,6 @@ from jug.hooks import (
     reset_all_hooks,
     unregister_hook,
 )
-from jug.subcommands._executor import ExecuteOptions, Executor
 from jug.task import alltasks
 
 
@@ -87,7 +87,7 @@ def test_executor_fires_the_task_hooks(module_factory, memory_store):
     done.run()
     m.produce(1)
     m.broken(2)
-    result = Executor(memory_store, ExecuteOptions(keep_going=True), stream=io.StringIO()).run(
+    result = Executor(memory_store, ExecutionOptions(keep_going=True), stream=io.StringIO()).run(
         list(alltasks)
     )
     assert events == [
@@ -109,7 +109,7 @@ def test_exit_check_hook_stops_with_a_reason(module_factory, memory_store):
     register_hook("execute.check-exit", lambda: "enough" if len(ran) >= 2 else None)
     result = Executor(memory_store).run(list(alltasks))
     assert sum(result.executed.values()) == 2 and result.undone == 3
-    assert result.stop_reason == "enough" and result.problems == []
+    assert result.stop_message == "enough" and result.problems == []
     assert result.exit_code == 0
 
 
@@ -124,7 +124,7 @@ def test_a_hook_calling_sys_exit_stops_the_run_gracefully(module_factory, memory
     register_hook("execute.task-executed1", quit_now)
     result = Executor(memory_store).run(list(alltasks))
     assert sum(result.executed.values()) == 1
-    assert "called sys.exit(0)" in (result.stop_reason or "")
+    assert "called sys.exit(0)" in (result.stop_message or "")
     assert result.exit_code == 0 and not memory_store.locks
 
 

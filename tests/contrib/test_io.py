@@ -184,7 +184,7 @@ def test_print_task_summary_table(capsys, monkeypatch):
 
 
 def test_the_command_line_uses_the_same_table(project):
-    from jug._task_table import format_table
+    from jug.table import format_table
 
     project.write(
         "jugfile.py",

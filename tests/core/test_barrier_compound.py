@@ -5,7 +5,7 @@ import pytest
 from jug import CompoundTask, Task, bvalue
 from jug.barrier import BarrierError, barrier
 from jug.errors import CorruptResultError
-from jug.runtime import load_jugfile
+from jug.jugfile import load_jugfile
 from jug.task import alltasks
 from jug.testing import run_all
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from jug.store import LockInfo
 
 
@@ -35,3 +37,26 @@ def test_a_forked_child_is_another_holder():
     assert not child_token.startswith(prefix + "-")
     after = LockInfo.new(60)  # the parent is still itself
     assert after.pid == os.getpid() and after.token.startswith(prefix + "-")
+
+
+def test_a_record_round_trips_through_json_and_copies_are_independent():
+    info = LockInfo.new(60)
+    info.extra["job"] = {"id": 7}
+    for compact in (False, True):
+        text = info.to_json(compact=compact)
+        assert (": " in text) is not compact
+        back = LockInfo.from_json(text)
+        assert back == info and back is not info
+    assert LockInfo.from_json(info.to_json().encode()) == info  # bytes too
+    copy = info.copy()
+    copy.extra["job"]["id"] = 8
+    copy.failed = True
+    assert info.extra == {"job": {"id": 7}} and not info.failed
+
+
+def test_what_is_not_a_record_is_refused():
+    for bad in ("[1, 2]", "not json", b"\xff\xfe"):
+        with pytest.raises(ValueError):
+            LockInfo.from_json(bad)
+    # Unknown fields (written by a newer jug) are ignored.
+    assert LockInfo.from_json('{"token": "t", "future": 1}').token == "t"

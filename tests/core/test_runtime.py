@@ -3,7 +3,7 @@
 import pytest
 
 import jug
-from jug import runtime
+from jug import jugfile, runtime
 from jug.errors import JugfileError, UnknownBackendError
 from jug.task import Task, alltasks
 from jug.testing import MemoryStore, run_all
@@ -16,7 +16,7 @@ def test_jugfile_is_a_module_named_after_its_file(store, tmp_path):
         "@TaskGenerator\ndef f(x): return x\n"
         "t = f(1)\nARGV = list(sys.argv)\n"
     )
-    ns, complete = runtime.load_jugfile(jf, argv=["--alpha", "3"])
+    ns, complete = jugfile.load_jugfile(jf, argv=["--alpha", "3"])
     assert complete
     assert ns["t"].name == "analysis.f"
     assert ns["ARGV"] == [str(jf), "--alpha", "3"]
@@ -31,21 +31,21 @@ def test_reloading_replaces_the_task_list(store, tmp_path):
     jf.write_text(
         "from jug import TaskGenerator\n@TaskGenerator\ndef f(x): return x\nts=[f(i) for i in range(3)]\n"
     )
-    runtime.load_jugfile(jf)
-    runtime.load_jugfile(jf)
+    jugfile.load_jugfile(jf)
+    jugfile.load_jugfile(jf)
     assert len(alltasks) == 3
 
 
 def test_missing_jugfile_is_a_clear_error(tmp_path):
     with pytest.raises(JugfileError, match="not found"):
-        runtime.load_jugfile(tmp_path / "nope.py")
+        jugfile.load_jugfile(tmp_path / "nope.py")
 
 
 def test_jugfile_exception_carries_its_own_traceback(store, tmp_path):
     jf = tmp_path / "broken.py"
     jf.write_text("x = 1\n\ndef helper():\n    raise KeyError('missing-thing')\n\nhelper()\n")
     with pytest.raises(JugfileError) as info:
-        runtime.load_jugfile(jf)
+        jugfile.load_jugfile(jf)
     msg = str(info.value)
     assert "broken.py" in msg and "line 4" in msg and "missing-thing" in msg
     assert "runtime.py" not in msg  # jug's own frames are not shown
@@ -55,13 +55,13 @@ def test_syntax_error_in_jugfile(store, tmp_path):
     jf = tmp_path / "syntax.py"
     jf.write_text("def f(:\n")
     with pytest.raises(JugfileError, match="SyntaxError"):
-        runtime.load_jugfile(jf)
+        jugfile.load_jugfile(jf)
 
 
 def test_default_jugdir():
-    assert runtime.default_jugdir("analysis.py") == "analysis.jugdata"
-    assert runtime.default_jugdir("dir/x.py") == "dir/x.jugdata"
-    assert runtime.default_jugdir("noext") == "noext.jugdata"
+    assert jugfile.default_jugdir("analysis.py") == "analysis.jugdata"
+    assert jugfile.default_jugdir("dir/x.py") == "dir/x.jugdata"
+    assert jugfile.default_jugdir("noext") == "noext.jugdata"
 
 
 def test_set_jugdir_accepts_a_store_object():
@@ -98,7 +98,7 @@ def test_init_loads_jugfile_and_returns_store_and_namespace(tmp_path, monkeypatc
         assert jug.value(space["vals"]) == [0, 1, 4, 9]
     finally:
         Task.store = saved
-        runtime._set_jug_running(False)
+        runtime._jug_running = False
         del alltasks[:]
 
 
@@ -113,7 +113,7 @@ def test_init_on_error_raise(tmp_path, monkeypatch):
             jug.init("bad.py", store=MemoryStore())
     finally:
         Task.store = saved
-        runtime._set_jug_running(False)
+        runtime._jug_running = False
 
 
 def test_is_jug_running_false_in_plain_python():

@@ -17,8 +17,8 @@ import pytest
 
 from jug import Task, TaskGenerator
 from jug.backend_registry import open_store
-from jug.subcommands._executor import Executor
-from jug.subcommands._interrupt import Terminated, sigterm_raises
+from jug.execution import Executor
+from jug.execution.interrupts import Terminated, sigterm_raises
 from jug.testing import (
     JugProject,
     MemoryStore,

@@ -69,7 +69,7 @@ def test_extend_path_finds_what_pkgutil_finds(tmp_path, monkeypatch):
 def test_importing_jug_imports_neither_pkgutil_nor_typing():
     """Both cost every jug process milliseconds (see jug._namespace)."""
     code = (
-        "import sys, jug, jug.jug, jug.subcommands._executor, jug.backends.file_store;"
+        "import sys, jug, jug.jug, jug.execution.executor, jug.backends.file_store;"
         "print(sorted({'pkgutil', 'typing', 'importlib.util'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from .errors import JugError, JugfileError
 from .runtime import init
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .execution.result import ExecutionResult
     from .options import Options
     from .store import Store
     from .subcommands import SubCommand
-    from .subcommands._executor import ExecutionResult
 
 __all__ = ["console_main", "execute", "init", "main", "run_command"]
 
@@ -33,7 +33,7 @@ _DEFAULT_VERBOSITY = "warning"
 
 
 def _version() -> str:
-    from ._version import __version__
+    from . import __version__
 
     return __version__
 
@@ -100,7 +100,8 @@ def _main(args: list[str]) -> int:
     if first == "--version":
         print(f"jug {_version()}")
         return 0
-    from .subcommands._registry import UnknownSubcommandError, get_subcommand, subcommand_names
+    from .errors import UnknownSubcommandError
+    from .subcommands._registry import get_subcommand, subcommand_names
 
     if first.startswith("-"):
         print(_USAGE, file=sys.stderr)
@@ -122,13 +123,9 @@ def _main(args: list[str]) -> int:
 
 def _configure_logging(level: str) -> None:
     """Set up the ``jug`` logger for *level* (logging itself is imported on first use)."""
-    from .subcommands import _log
+    from . import log
 
-    _log.configure(level)
-
-
-#: The collector's first threshold while a jugfile loads (see load_project).
-_LOADING_GC_THRESHOLD = 50_000
+    log.configure(level)
 
 
 def load_project(options: Options) -> tuple[Store, dict[str, Any]]:
@@ -139,27 +136,19 @@ def load_project(options: Options) -> tuple[Store, dict[str, Any]]:
     """
     import os
 
-    from .runtime import _set_jug_running, load_jugfile, set_jugdir
+    from .jugfile import load_jugfile
+    from .runtime import set_jugdir
 
     # Checked before opening the store, which may create the jugdir.
     if not os.path.isfile(options.jugfile):
         where = " (it is a directory)" if os.path.isdir(options.jugfile) else ""
         raise JugfileError(f"jugfile {options.jugfile!r} not found{where}")
     store = set_jugdir(options.jugdir)
-    _set_jug_running(True)
-    # A jugfile makes many objects that live as long as the process (its tasks) and
-    # little cyclic garbage; the collector's default pace (a pass every 700 new objects)
-    # costs large jugfiles ~10% of their loading time. Tasks' own code runs with the
-    # default pace again.
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], _LOADING_GC_THRESHOLD), *thresholds[1:])
     try:
-        jugspace, complete = load_jugfile(options.jugfile, options.argv)
+        jugspace, complete = load_jugfile(options.jugfile, list(options.argv))
     except BaseException:
         store.close()
         raise
-    finally:
-        gc.set_threshold(*thresholds)
     jugspace["__jug__hasbarrier__"] = not complete
     return store, jugspace
 
@@ -180,8 +169,8 @@ def run_command(command: SubCommand, args: Sequence[str]) -> int:
         What the subcommand returned; 1 for an error jug reports in one line (or for an
         exception raised by a subcommand, reported with its traceback); 2 for a usage error.
     """
-    from .options import UsageError, format_config, parse
-    from .subcommands._matching import BadPatternError
+    from .errors import BadPatternError, UsageError
+    from .options import format_config, parse
 
     debug = "--debug" in args or "--pdb" in args
     try:
@@ -263,7 +252,7 @@ def execute(
     argv : sequence of str, optional
         The jugfile's ``sys.argv[1:]``.
     **options :
-        Fields of :class:`jug.subcommands._executor.ExecuteOptions`: ``wait_cycle_time``,
+        Fields of :class:`jug.execution.ExecutionOptions`: ``wait_cycle_time``,
         ``nr_wait_cycles``, ``keep_going``, ``keep_failed``, ``aggressive_unload``,
         ``target``, ``debug``, ``pdb``, ``lease``, ``progress``.
 
@@ -271,7 +260,11 @@ def execute(
     -------
     result : ExecutionResult
         Counts of executed and loaded tasks, failures, and ``exit_code``.
-    """
-    from .subcommands._executor import execute_jugfile
 
-    return execute_jugfile(jugfile, jugdir, argv=list(argv), **options)
+    See Also
+    --------
+    jug.execution.execute : the same, also for tasks already defined
+    """
+    from .execution.executor import execute as run
+
+    return run(jugfile, jugdir, argv=argv, **options)

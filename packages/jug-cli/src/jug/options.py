@@ -38,9 +38,9 @@ import sys
 import time
 from collections.abc import Sequence
 
-from jug.errors import JugError
+from jug.errors import ConfigError, UsageError
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import configparser
     from pathlib import Path
@@ -87,14 +87,6 @@ CLI_SOURCE = "command line"
 
 # Names of the project configuration files, in reading order within one directory.
 _PROJECT_NAMES = (".jugrc", "jugrc")
-
-
-class ConfigError(JugError):
-    """A configuration file or an option value is invalid."""
-
-
-class UsageError(ConfigError):
-    """The command line is wrong (``jug`` exits with status 2)."""
 
 
 class Options(argparse.Namespace):
@@ -192,7 +184,7 @@ class _HelpFormatter(argparse.HelpFormatter):
 
     def __init__(self, prog: str, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("width") is None and len(args) < 3:
-            from jug._task_table import terminal_width
+            from jug.table import terminal_width
 
             kwargs["width"] = max(terminal_width() - 2, 11)  # argparse's own margin
         super().__init__(prog, *args, **kwargs)

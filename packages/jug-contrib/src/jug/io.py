@@ -19,11 +19,10 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 
 from jug.hash import hash_update, new_hash_object
+from jug.table import format_table
 from jug.task import Task, Tasklet
 
-from ._task_table import format_table
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

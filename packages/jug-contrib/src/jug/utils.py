@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from jug.hash import hash_one
 from jug.task import CachedFunction, Task, TaskGenerator, Tasklet, iteratetask, value
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

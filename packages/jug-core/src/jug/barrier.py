@@ -6,17 +6,14 @@ jugfile once the tasks before the barrier are done.
 
 from __future__ import annotations
 
-from .task import Task, Tasklet, alltasks, value
+from .errors import BarrierError
+from .task import Task, alltasks, base_tasks, value
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["BarrierError", "barrier", "bvalue"]
-
-
-class BarrierError(Exception):
-    """Raised by :func:`barrier` and :func:`bvalue` when the tasks they need are not done."""
 
 
 def _all_loadable(tasks: list[Task]) -> bool:
@@ -24,10 +21,10 @@ def _all_loadable(tasks: list[Task]) -> bool:
     if not pending:
         return True
     store = Task.store
-    present = store.can_load_many([t.hash() for t in pending])
+    present = store.can_load_many([t.key() for t in pending])
     ok = True
     for t in pending:
-        loadable = t.hash().decode("ascii") in present
+        loadable = t.key() in present
         t._set_loadable(loadable)
         ok = ok and loadable
     return ok
@@ -56,16 +53,7 @@ def bvalue(t: Any) -> Any:
 
     needed: list[Task] = []
     for dep in _find_tasks([t]):
-        needed.extend(_base_tasks(dep))
+        needed.extend(base_tasks(dep))
     if not _all_loadable(needed):
         raise BarrierError("bvalue() of a task that has not run yet")
     return value(t)
-
-
-def _base_tasks(dep: Task | Tasklet) -> list[Task]:
-    if isinstance(dep, Task):
-        return [dep]
-    out: list[Task] = []
-    for d in dep.dependencies():
-        out.extend(_base_tasks(d))
-    return out

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from .task import Task, TaskGenerator, alltasks
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

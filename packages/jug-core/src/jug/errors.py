@@ -1,27 +1,71 @@
-"""Exceptions raised by jug.
+"""Every error jug raises for a user or a plugin to see.
 
-Every error that reaches a user at the command line derives from :class:`JugError`; the
-CLI prints its message as one line and exits non-zero, without a traceback unless
-``--debug`` is given.
+All of them derive from :class:`JugError`: the message is meant for the user as it is, and
+the command line prints it as one line and exits non-zero, without a traceback unless
+``--debug`` is given. Several also derive from the built-in exception they refine
+(``ValueError``, ``OSError``...), so that code catching those keeps working.
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "BackendImportError",
+    "BadPatternError",
+    "BarrierError",
+    "BrokenSubcommandError",
+    "ConfigError",
+    "CorruptResultError",
+    "InvalidJugdirError",
+    "InvalidOptionError",
+    "JugError",
+    "JugfileError",
+    "LockNotHeldError",
+    "StoreError",
+    "TaskHashError",
+    "UnknownBackendError",
+    "UnknownSubcommandError",
+    "UsageError",
+]
 
 
 class JugError(Exception):
     """Base class of jug's own errors: the message is meant for the user as it is."""
 
 
-class UnknownBackendError(JugError, ValueError):
-    """A jugdir names a scheme that no installed backend provides."""
+# -- jugfiles and tasks -------------------------------------------------------------------
 
 
-class InvalidJugdirError(JugError, ValueError):
-    """A jugdir string that names no store at all (an empty one, say)."""
+class JugfileError(JugError):
+    """The jugfile is missing or raised an exception while being imported."""
 
 
-class BackendImportError(JugError, ImportError):
-    """A backend or subcommand plugin is registered but its module cannot be imported."""
+class BarrierError(JugError):
+    """Raised by :func:`jug.barrier` and :func:`jug.bvalue` when the tasks they need have
+    no results yet: loading the jugfile stops there (``jug execute`` reloads it later)."""
+
+
+class TaskHashError(JugError, TypeError):
+    """A task's arguments cannot be hashed (typically: one of them cannot be pickled)."""
+
+
+class BadPatternError(JugError, ValueError):
+    """A task-name pattern (``--target``) is not valid."""
+
+
+class InvalidOptionError(JugError, ValueError):
+    """An option of the execution loop has a value it cannot use."""
+
+
+# -- stores -------------------------------------------------------------------------------
+
+
+class StoreError(JugError, OSError):
+    """A store operation failed for a reason the user must fix (disk full, permissions,
+    server unreachable...).
+
+    Every backend raises it for such failures. It is an :class:`OSError` (with ``errno``
+    set when the cause had one).
+    """
 
 
 class CorruptResultError(JugError):
@@ -48,13 +92,36 @@ class CorruptResultError(JugError):
         )
 
 
-class TaskHashError(JugError, TypeError):
-    """A task's arguments cannot be hashed (typically: one of them cannot be pickled)."""
-
-
 class LockNotHeldError(JugError):
     """An operation that requires holding a task's lock was called without holding it."""
 
 
-class JugfileError(JugError):
-    """The jugfile is missing or raised an exception while being imported."""
+class InvalidJugdirError(JugError, ValueError):
+    """A jugdir string that names no store: empty, or malformed for its backend."""
+
+
+class UnknownBackendError(JugError, ValueError):
+    """A jugdir names a scheme that no installed backend provides."""
+
+
+class BackendImportError(JugError, ImportError):
+    """A backend or subcommand plugin is registered but its module cannot be imported."""
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+class ConfigError(JugError):
+    """A configuration file or an option value is invalid."""
+
+
+class UsageError(ConfigError):
+    """The command line is wrong (``jug`` exits with status 2)."""
+
+
+class UnknownSubcommandError(JugError):
+    """The command line names a subcommand that is not installed."""
+
+
+class BrokenSubcommandError(JugError):
+    """A subcommand is registered but cannot be loaded (its plugin is broken)."""

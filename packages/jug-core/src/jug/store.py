@@ -1,10 +1,16 @@
-"""The interface every jug store implements, and the lease record its locks keep.
+"""The store interface: what every jug backend implements, and the lease record of a lock.
 
 A store maps a task's hash (a 40-character hex string) to its pickled result, and holds one
 lock per task so that several ``jug execute`` processes never run the same task at once.
-Concrete stores live in the ``jug-backends`` distribution (``jug.backends.*``) or in
-third-party packages; jug-core reaches them only through the ``jug.backends`` entry-point
-group (see :mod:`jug.backend_registry`).
+:class:`Store` and :class:`Lock` are the base classes of every backend: the built-in ones
+(``jug.backends.*``, from jug-backends), third-party ones, and the reference in-memory
+store of :mod:`jug.testing`. jug-core reaches backends only through the ``jug.backends``
+entry-point group (see :mod:`jug.backend_registry`); writing one is described in
+``docs/writing-a-backend.md``, and :mod:`jug.testing.store_contract` checks one.
+
+Keys are ``str`` (the task's :meth:`jug.Task.key`). The built-in stores also accept the
+``bytes`` of :meth:`jug.Task.hash`, as the original jug's stores did, for scripts written
+against them.
 
 Locks are *leases*: a lock records its owner and a heartbeat that the holder refreshes while
 the task runs. A lock whose heartbeat is older than its lease is stale, and the next worker
@@ -14,27 +20,37 @@ that tries to take it reclaims it, so a killed worker never blocks a task foreve
 from __future__ import annotations
 
 import builtins
-import copy
-import math
 import os
-import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from enum import StrEnum
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+from .execution.states import TaskState
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+__all__ = ["DEFAULT_LEASE", "Lock", "LockInfo", "LockOutcome", "Store", "as_key"]
 
 #: Default lease length in seconds (``jug execute --lease``).
 DEFAULT_LEASE: float = 600.0
 
-#: Outcomes of :meth:`Store.lock_unless_done`.
-LOCKED, DONE, HELD = "locked", "done", "held"
+
+class LockOutcome(StrEnum):
+    """What :meth:`Store.lock_unless_done` found (members equal their lower-case names)."""
+
+    #: The caller now holds the lock, and no result was stored.
+    LOCKED = "locked"
+    #: A result is stored: nothing to do (the lock is not held).
+    DONE = "done"
+    #: Another worker holds the lock, or the task is marked as failed.
+    HELD = "held"
 
 
 def as_key(key: str | bytes) -> str:
-    """Return *key* as a ``str``: tasks hash to ``bytes`` (as in the original jug)."""
+    """*key* as a ``str`` (:meth:`jug.Task.hash` is ``bytes``, as in the original jug)."""
     return key.decode("ascii") if isinstance(key, bytes) else key
 
 
@@ -137,64 +153,58 @@ class LockInfo:
             now = time.time()
         return now - self.heartbeat > self.lease
 
-    def state(self, now: float | None = None) -> str:
-        """One of ``'failed'``, ``'stale'`` or ``'running'``."""
+    def state(self, now: float | None = None) -> TaskState:
+        """The state of the task holding this lock: failed, stale or running."""
         if self.failed:
-            return "failed"
-        return "stale" if self.is_stale(now) else "running"
+            return TaskState.FAILED
+        return TaskState.STALE if self.is_stale(now) else TaskState.RUNNING
 
     def to_json(self, compact: bool = False) -> str:
-        """The fields as JSON: exactly what ``json.dumps(vars(self))`` gives, or with
-        *compact* what ``separators=(",", ":")`` gives.
+        """The fields as JSON (the record every store keeps), with the separators of
+        :func:`json.dumps`, or without spaces if *compact*."""
+        import json
 
-        A fresh lock's record (written once per task by every store) is formatted directly;
-        anything else goes through :mod:`json`.
-        """
-        if (
-            self.failed
-            or self.error
-            or self.extra
-            or type(self.pid) is not int
-            or not (_plain_text(self.token) and _plain_text(self.host))
-            or not _plain_numbers(self.started, self.heartbeat, self.lease, self.failed_at)
-        ):
-            import json
-
-            return json.dumps(vars(self), separators=(",", ":") if compact else None)
-        template = _COMPACT_RECORD if compact else _RECORD
-        values = (self.token, self.host, self.pid, self.started, self.heartbeat)
-        return template % (*values, self.lease, self.failed_at)
+        return json.dumps(vars(self), separators=(",", ":") if compact else None)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a new dict (``extra`` copied, so the dict can be changed freely)."""
         out = {k: getattr(self, k) for k in self.FIELDS}
-        out["extra"] = copy.deepcopy(self.extra) if self.extra else {}
+        out["extra"] = _deep_copy(self.extra) if self.extra else {}
         return out
+
+    def copy(self) -> LockInfo:
+        """An independent copy (a store hands out copies of the records it keeps)."""
+        return LockInfo(**self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LockInfo:
         """A record from a dict such as :meth:`to_dict` returns; unknown keys are ignored."""
         return cls(**{k: data[k] for k in cls.FIELDS if k in data})
 
+    @classmethod
+    def from_json(cls, data: str | bytes) -> LockInfo:
+        """A record from the JSON that :meth:`to_json` writes.
 
-# A fresh lock's JSON record (LockInfo.to_json), with json.dumps' default separators and
-# with the compact ones; the fields in LockInfo.FIELDS order.
-_RECORD = (
-    '{"token": "%s", "host": "%s", "pid": %d, "started": %r, "heartbeat": %r, "lease": %r, '
-    '"failed": false, "error": "", "failed_at": %r, "extra": {}}'
-)
-_COMPACT_RECORD = _RECORD.replace(": ", ":").replace(", ", ",")
-# Lock tokens as LockInfo.new makes them, and host names, need no escaping in JSON.
-_PLAIN_TEXT = re.compile(r"[0-9A-Za-z_.-]*")
+        Raises
+        ------
+        ValueError
+            If *data* is not a JSON object of lock fields.
+        """
+        import json
+
+        try:
+            fields = json.loads(data)
+            if not isinstance(fields, dict):
+                raise TypeError("not a JSON object")
+            return cls.from_dict(fields)
+        except (TypeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"not a lock record: {exc}") from exc
 
 
-def _plain_text(text: Any) -> bool:
-    return type(text) is str and _PLAIN_TEXT.fullmatch(text) is not None
+def _deep_copy(obj: Any) -> Any:
+    import copy
 
-
-def _plain_numbers(*numbers: Any) -> bool:
-    """Whether ``repr`` writes each of *numbers* as JSON does (finite ints and floats)."""
-    return all(type(x) in (int, float) and math.isfinite(x) for x in numbers)
+    return copy.deepcopy(obj)
 
 
 class _Holder:
@@ -233,17 +243,18 @@ if hasattr(os, "register_at_fork"):  # POSIX: no getpid() per lock taken to noti
 class Lock(ABC):
     """One task's lease in a store, as returned by :meth:`Store.getlock`.
 
-    The object is cheap to create and does not touch the store until a method is called;
-    it remembers whether *it* took the lock, which is what makes ``release``, ``fail`` and
-    ``refresh`` owner-checked.
+    The object is cheap to create and touches the store only when a method is called. It
+    remembers whether *it* took the lock, which is what makes :meth:`release`, :meth:`fail`
+    and :meth:`refresh` owner-checked.
     """
 
     @abstractmethod
     def get(self) -> bool:
-        """Try to take the lock, atomically.
+        """Try to take the lock, atomically across every process using the store.
 
-        If a stale lock (heartbeat older than its lease, and not failed) is present, it is
-        reclaimed: of several processes doing so at once, exactly one succeeds.
+        Records a new owner token, host, pid, start time, heartbeat and the store's
+        current :attr:`Store.lease`. A stale lock (heartbeat older than its lease, not
+        failed) is reclaimed: of several processes doing so at once, exactly one succeeds.
 
         Returns
         -------
@@ -260,12 +271,15 @@ class Lock(ABC):
         """Whether a lock (running, stale or failed) exists for the key.
 
         The answer may be outdated by the time it is returned; only :meth:`get` is
-        race-free. It exists as a cheap check before the atomic one.
+        race-free.
         """
 
     @abstractmethod
     def fail(self, error: str = "") -> bool:
         """Turn the held lock into a failed mark recording *error*, the host and the time.
+
+        A failed mark never goes stale, so that ``jug status`` on any machine can report
+        why the task failed, and no worker runs it again until the mark is removed.
 
         Returns
         -------
@@ -298,25 +312,36 @@ class Lock(ABC):
 
 
 class Store(ABC):
-    """A place where task results and locks live.
+    """A place where task results and locks live: the base class of every backend.
 
-    Subclasses implement the abstract methods; the bulk methods have correct but slow
-    defaults that a store should override with one listing or one round trip per batch.
+    What jug relies on:
+
+    * :meth:`dump` is atomic: a concurrent :meth:`load` sees the previous value or the new
+      one, never a mixture, and a crash while dumping leaves no partial result behind.
+    * ``getlock(key).get()`` is atomic across every process using the store (see
+      :class:`Lock`), and locks are leases that go stale.
+    * The bulk methods (:meth:`can_load_many`, :meth:`lock_infos`) have correct but slow
+      defaults, asking key by key; a store should answer them with one listing or one
+      round trip per batch. :meth:`lock_unless_done` and :meth:`dump_and_release` likewise
+      have defaults that a store may do in one operation.
+
+    Attributes
+    ----------
+    lease : float
+        Lease length, in seconds, of the locks taken from now on.
     """
 
-    #: Lease length, in seconds, of the locks this store hands out.
     lease: float = DEFAULT_LEASE
 
     @abstractmethod
-    def dump(self, obj: Any, key: str | bytes) -> None:
+    def dump(self, obj: Any, key: str) -> None:
         """Store *obj* under *key*, replacing any previous value, atomically.
 
-        A reader never sees a partial value, and an error (e.g. an unpicklable object or a
-        full disk) leaves the previous state untouched.
+        An error (an unpicklable object, a full disk) leaves the previous state untouched.
         """
 
     @abstractmethod
-    def load(self, key: str | bytes) -> Any:
+    def load(self, key: str) -> Any:
         """Return the object stored under *key*.
 
         Raises
@@ -328,20 +353,20 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def can_load(self, key: str | bytes) -> bool:
+    def can_load(self, key: str) -> bool:
         """Whether a result is stored under *key*."""
 
     @abstractmethod
-    def remove(self, key: str | bytes) -> bool:
+    def remove(self, key: str) -> bool:
         """Remove the result stored under *key*; return whether there was one."""
 
     @abstractmethod
     def list(self) -> Iterator[str]:
-        """Iterate over the keys (as ``str``) of all stored results."""
+        """Iterate over the keys of all stored results."""
 
     @abstractmethod
-    def getlock(self, key: str | bytes) -> Lock:
-        """Return the lock object of *key* (not taken until its ``get()``)."""
+    def getlock(self, key: str) -> Lock:
+        """Return the lock object of *key* (not taken until its :meth:`Lock.get`)."""
 
     @abstractmethod
     def listlocks(self) -> builtins.list[str]:
@@ -351,14 +376,14 @@ class Store(ABC):
     def remove_locks(self) -> int:
         """Remove every lock and failed mark; return how many were removed."""
 
-    def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
+    def cleanup(self, active: Iterable[str], keeplocks: bool = False) -> int:
         """Remove every result (and lock, unless *keeplocks*) whose key is not in *active*.
 
         Returns the number of entries removed.
         """
         keep = {as_key(k) for k in active}
         removed = 0
-        for key in list(self.list()):
+        for key in builtins.list(self.list()):
             if key not in keep:
                 removed += bool(self.remove(key))
         if not keeplocks:
@@ -368,32 +393,27 @@ class Store(ABC):
                     removed += 1
         return removed
 
-    def dump_and_release(self, obj: Any, key: str | bytes, lock: Lock) -> None:
-        """Store *obj* under *key*, then release *lock* (held by the caller).
+    def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
+        """Release connections or files held by the store."""
 
-        The result is saved before the lock goes, so no worker sees the task unlocked and
-        without a result. Stores that can do both in one round trip (redis) override this.
-        """
-        self.dump(obj, key)
-        lock.release()
+    # -- what a worker does per task: defaults a store may do in one operation ---------------
 
-    def lock_unless_done(self, key: str | bytes, lock: Lock) -> str:
+    def lock_unless_done(self, key: str, lock: Lock) -> LockOutcome:
         """Take *lock* to run the task of *key*, unless its result is already stored.
 
         This is what a worker does before running a task: lock it, then check that no other
-        worker stored its result meanwhile. Stores that can do both in one round trip
-        (redis: one script) override it; the default takes the lock first and checks after,
-        which is race-free on any store.
+        worker stored its result meanwhile. The default takes the lock first and checks
+        after, which is race-free on any store.
 
         Returns
         -------
-        outcome : str
-            :data:`LOCKED` (the caller now holds *lock*, and no result was stored),
-            :data:`DONE` (a result is stored; *lock* is not held) or :data:`HELD` (another
-            worker holds the lock, or a failed mark is present).
+        LockOutcome
+            ``LOCKED`` (the caller holds *lock*, and no result was stored), ``DONE`` (a
+            result is stored; *lock* is not held) or ``HELD`` (another worker holds the
+            lock, or a failed mark is present).
         """
         if not lock.get():
-            return HELD
+            return LockOutcome.HELD
         try:
             done = self.can_load(key)
         except BaseException:
@@ -401,15 +421,21 @@ class Store(ABC):
             raise
         if done:
             lock.release()
-            return DONE
-        return LOCKED
+            return LockOutcome.DONE
+        return LockOutcome.LOCKED
 
-    def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
-        """Release connections or files held by the store."""
+    def dump_and_release(self, obj: Any, key: str, lock: Lock) -> None:
+        """Store *obj* under *key*, then release *lock* (held by the caller).
 
-    # -- bulk operations ------------------------------------------------------------------
+        The result is saved before the lock goes, so no worker sees the task unlocked and
+        without a result.
+        """
+        self.dump(obj, key)
+        lock.release()
 
-    def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
+    # -- bulk queries -----------------------------------------------------------------------
+
+    def can_load_many(self, keys: Iterable[str]) -> set[str]:
         """Return the subset of *keys* that have a stored result."""
         return {k for k in map(as_key, keys) if self.can_load(k)}
 

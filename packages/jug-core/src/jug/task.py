@@ -23,9 +23,9 @@ from .hash import (
     new_hash_object,
     task_hash,
 )
-from .store import DONE, LOCKED, Lock, Store
+from .store import Lock, LockOutcome, Store
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -35,6 +35,7 @@ __all__ = [
     "TaskGenerator",
     "Tasklet",
     "alltasks",
+    "base_tasks",
     "iteratetask",
     "recursive_dependencies",
     "task_keys",
@@ -334,19 +335,18 @@ class Task(TaskletMixin):
             return True
         return False
 
-    def lock_unless_done(self) -> str:
+    def lock_unless_done(self) -> LockOutcome:
         """Take this task's lock unless its result is already stored.
 
-        Returns ``'locked'`` (the lock is now held and no result was stored), ``'done'``
-        (a result is stored) or ``'held'`` (another worker holds the lock, or the task is
-        marked as failed). See :meth:`jug.store.Store.lock_unless_done`.
+        See :meth:`jug.store.Store.lock_unless_done` for the outcomes; with ``LOCKED``,
+        this task object holds the lock.
         """
         key = self.key()
         lock = self.store.getlock(key)
         outcome = self.store.lock_unless_done(key, lock)
-        if outcome == LOCKED:
+        if outcome is LockOutcome.LOCKED:
             self._lock = lock
-        elif outcome == DONE:
+        elif outcome is LockOutcome.DONE:
             self._can_load = True
         return outcome
 
@@ -762,6 +762,17 @@ def value(obj: Any) -> Any:
     if isinstance(obj, TaskletMixin):
         return obj.value()
     return obj
+
+
+def base_tasks(dep: Task | Tasklet) -> list[Task]:
+    """The Tasks whose results *dep* needs: itself, or for a Tasklet its base's and those
+    used in its index."""
+    if isinstance(dep, Task):
+        return [dep]
+    out: list[Task] = []
+    for d in dep.dependencies():
+        out.extend(base_tasks(d))
+    return out
 
 
 def task_keys(tasks: Iterable[Task]) -> list[str]:

@@ -8,16 +8,6 @@
 * :mod:`jug.backends.encode` — how results are turned into bytes.
 
 Nothing is imported eagerly: ``import jug.backends`` costs nothing, and a store module is
-imported only when it is selected (through the ``jug.backends`` entry-point group).
+imported only when it is selected (through the ``jug.backends`` entry-point group, which
+names ``file``, ``dict_store`` (alias ``dict``) and ``redis`` (with ``rediss`` and ``unix``)).
 """
-
-#: The backends this distribution registers in the ``jug.backends`` entry-point group: name
-#: → ``module:function``, exactly as in its ``pyproject.toml`` (a test checks they agree).
-#: :mod:`jug.backend_registry` opens these without reading every installed distribution's
-#: metadata (:mod:`importlib.metadata` costs about 15 ms at each start).
-ENTRY_POINTS: dict[str, str] = {
-    "file": "jug.backends.file_store:from_jugdir",
-    "dict_store": "jug.backends.dict_store:from_jugdir",
-    "dict": "jug.backends.dict_store:from_jugdir",
-    "redis": "jug.backends.redis_store:from_jugdir",
-}

@@ -10,10 +10,11 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 
-from ._redis_url import RedisTarget
-from .base import StoreError
+from jug.errors import StoreError
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+from ._redis_url import RedisTarget
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TypeVar
 

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from jug.errors import JugError
+from jug.errors import InvalidJugdirError
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -46,10 +46,6 @@ _PREFIX = re.compile(r"[A-Za-z0-9_.\-/]+")
 _SSL_PARAMS = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs")
 _PARAMS = ("prefix", "retry", "db", "password", "username", *_SSL_PARAMS)
 _CERT_REQS = ("required", "optional", "none")
-
-
-class RedisURLError(JugError, ValueError):
-    """A redis jugdir that is not in one of the accepted forms."""
 
 
 @dataclass
@@ -83,9 +79,9 @@ class RedisTarget:
         return "redis-server" if port == DEFAULT_PORT else f"redis-server --port {port}"
 
 
-def _fail(jugdir: str, why: str) -> RedisURLError:
+def _fail(jugdir: str, why: str) -> InvalidJugdirError:
     shown = _hide_password(jugdir)
-    return RedisURLError(f"malformed redis jugdir {shown!r}: {why}; expected {EXPECTED}")
+    return InvalidJugdirError(f"malformed redis jugdir {shown!r}: {why}; expected {EXPECTED}")
 
 
 def _hide_password(url: str) -> str:
@@ -103,7 +99,7 @@ def parse(jugdir: str) -> RedisTarget:
 
     Raises
     ------
-    RedisURLError
+    InvalidJugdirError
         If *jugdir* is not one of the accepted forms (the message lists them).
     """
     url = jugdir
@@ -184,12 +180,12 @@ def parse(jugdir: str) -> RedisTarget:
     elif os.environ.get(RETRY_ENV) is not None:
         # Not the jugdir's fault: the message names the variable.
         target.retry = _seconds(
-            os.environ[RETRY_ENV], lambda why: RedisURLError(f"{RETRY_ENV}={why}")
+            os.environ[RETRY_ENV], lambda why: InvalidJugdirError(f"{RETRY_ENV}={why}")
         )
     return target
 
 
-def _seconds(text: str, error: Callable[[str], RedisURLError]) -> float:
+def _seconds(text: str, error: Callable[[str], InvalidJugdirError]) -> float:
     """*text* as a number of seconds >= 0, or *error* (given what is wrong) raised."""
     try:
         value = float(text)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import atexit
 import builtins
-import json
 import os
 import pickle
 import threading
@@ -34,12 +33,13 @@ import time
 import weakref
 from collections.abc import Iterable, Iterator
 
-from jug.store import DONE, HELD, LOCKED, Lock, LockInfo, as_key
+from jug.atomic import write_atomically
+from jug.errors import InvalidJugdirError, StoreError
+from jug.store import Lock, LockInfo, LockOutcome, Store, as_key
 
-from .base import StoreError, base_lock, base_store
 from .encode import PICKLE_PROTOCOL
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -50,7 +50,7 @@ _FAILED = b"jug-failed:"
 _OLD_LOCK = b"lock:"
 
 
-class dict_store(base_store):
+class dict_store(Store):
     """An in-memory store, optionally persisted to the file *backend*.
 
     Parameters
@@ -108,7 +108,7 @@ class dict_store(base_store):
                 self._results[name[len(_RESULT) :].decode()] = value
             elif name.startswith(_FAILED):
                 key = name[len(_FAILED) :].decode()
-                self._locks[key] = LockInfo.from_dict(json.loads(value))
+                self._locks[key] = LockInfo.from_json(value)
             elif name.startswith(_OLD_LOCK) and value == 2:  # the original's failed mark
                 key = name[len(_OLD_LOCK) :].decode()
                 self._locks.setdefault(key, LockInfo(failed=True, error="(failed)"))
@@ -130,20 +130,13 @@ class dict_store(base_store):
             data: dict[bytes, Any] = {_RESULT + k.encode(): v for k, v in self._results.items()}
             for key, info in self._locks.items():
                 if info.failed:
-                    data[_FAILED + key.encode()] = json.dumps(info.to_dict())
+                    data[_FAILED + key.encode()] = info.to_json()
                     data[_OLD_LOCK + key.encode()] = 2
-            tmp = f"{target}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
             try:
-                with open(tmp, "wb") as out:
-                    pickle.dump(data, out, protocol=PICKLE_PROTOCOL)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp, target)
+                write_atomically(
+                    target, lambda out: pickle.dump(data, out, protocol=PICKLE_PROTOCOL)
+                )
             except OSError as exc:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
                 raise StoreError(
                     f"cannot save dict_store to {target!r}: {exc.strerror or exc}"
                 ) from exc
@@ -166,7 +159,7 @@ class dict_store(base_store):
     def dump_and_release(self, obj: Any, key: str | bytes, lock: Lock) -> None:
         """:meth:`dump`, then release *lock*, under one hold of the store's mutex."""
         if type(lock) is not dict_lock or lock.store is not self:
-            return super().dump_and_release(obj, key, lock)
+            return super().dump_and_release(obj, as_key(key), lock)
         data = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)  # an unpicklable obj changes nothing
         with self._mutex:
             self._results[as_key(key)] = data
@@ -193,9 +186,6 @@ class dict_store(base_store):
     def list(self) -> Iterator[str]:
         return iter(builtins.list(self._results))
 
-    def metadata(self, t: Any) -> dict[str, Any]:
-        return {"computed": self.can_load(t.hash())}
-
     def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
         keep = {as_key(k) for k in active}
         with self._mutex:
@@ -211,34 +201,26 @@ class dict_store(base_store):
             self._dirty |= bool(removed)
         return removed
 
-    @staticmethod
-    def remove_store(jugdir: str) -> None:
-        """Delete the file of ``dict_store:FILE`` (nothing to do for ``dict_store``)."""
-        if jugdir.startswith("dict_store:"):
-            path = jugdir[len("dict_store:") :]
-            if os.path.exists(path):
-                os.unlink(path)
-
     # -- locks ----------------------------------------------------------------------------
 
     def getlock(self, key: str | bytes) -> dict_lock:
         return dict_lock(self, as_key(key))
 
-    def lock_unless_done(self, key: str | bytes, lock: Lock) -> str:
+    def lock_unless_done(self, key: str | bytes, lock: Lock) -> LockOutcome:
         if type(lock) is not dict_lock or lock.store is not self:
-            return super().lock_unless_done(key, lock)
+            return super().lock_unless_done(as_key(key), lock)
         key = as_key(key)
         with self._mutex:  # check and lock at once: no thread can slip in between
             if key in self._results:
-                return DONE
-            return LOCKED if lock._take() else HELD
+                return LockOutcome.DONE
+            return LockOutcome.LOCKED if lock._take() else LockOutcome.HELD
 
     def listlocks(self) -> builtins.list[str]:
         return builtins.list(self._locks)
 
     def lock_infos(self) -> dict[str, LockInfo]:
         with self._mutex:
-            return {k: LockInfo.from_dict(v.to_dict()) for k, v in self._locks.items()}
+            return {k: v.copy() for k, v in self._locks.items()}
 
     def remove_locks(self) -> int:
         with self._mutex:
@@ -259,7 +241,7 @@ def _save_if_alive(ref: weakref.ref[dict_store]) -> None:
             print(f"jug: {exc}", file=sys.stderr)
 
 
-class dict_lock(base_lock):
+class dict_lock(Lock):
     """A lease in a :class:`dict_store` (owner-checked, with lease and failed marks)."""
 
     def __init__(self, store: dict_store, key: str) -> None:
@@ -338,20 +320,28 @@ class dict_lock(base_lock):
 
     def info(self) -> LockInfo | None:
         info = self.store._locks.get(self.key)
-        return None if info is None else LockInfo.from_dict(info.to_dict())
+        return None if info is None else info.copy()
 
 
 def from_jugdir(jugdir: str) -> dict_store:
-    """The ``dict_store`` backend factory: ``'dict_store'`` or ``'dict_store:FILE'``.
+    """The ``dict_store`` backend factory: ``'dict_store'`` (in memory) or
+    ``'dict_store:FILE'``; ``'dict:FILE'`` is an alias of the latter.
 
-    ``'dict'`` and ``'dict:FILE'`` are accepted as aliases.
+    Raises
+    ------
+    InvalidJugdirError
+        For any other string, e.g. a bare ``'dict'`` (which could as well be meant as a
+        directory: results kept in memory only would then be lost).
     """
-    for prefix in ("dict_store", "dict"):
-        if jugdir == prefix:
-            return dict_store()
-        if jugdir.startswith(prefix + ":"):
-            path = jugdir[len(prefix) + 1 :]
+    if jugdir == "dict_store":
+        return dict_store()
+    for prefix in ("dict_store:", "dict:"):
+        if jugdir.startswith(prefix):
+            path = jugdir[len(prefix) :]
             if not path:
-                raise StoreError(f"{jugdir!r}: no file name after {prefix + ':'!r}")
+                raise InvalidJugdirError(f"{jugdir!r}: no file name after {prefix!r}")
             return dict_store(path)
-    raise StoreError(f"{jugdir!r} is not a dict_store jugdir (use dict_store or dict_store:FILE)")
+    raise InvalidJugdirError(
+        f"{jugdir!r} is not a dict_store jugdir: use dict_store (in memory), "
+        f"dict_store:FILE (saved to FILE), or ./{jugdir} for a directory of that name"
+    )

@@ -54,13 +54,13 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 
-from jug.errors import CorruptResultError
-from jug.store import LockInfo, as_key
+from jug.atomic import write_atomically
+from jug.errors import CorruptResultError, StoreError
+from jug.store import Lock, LockInfo, Store, as_key
 
-from .base import StoreError, base_lock, base_store
 from .encode import DecodeError, encode_small, read_result, write_result
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -178,7 +178,7 @@ def _token() -> str:
     return os.urandom(8).hex()
 
 
-class file_store(base_store):
+class file_store(Store):
     """Results and locks as files below the directory *dname*.
 
     Parameters
@@ -246,16 +246,6 @@ class file_store(base_store):
             raise _store_error(exc, f"create directory {path!r}", show_file=False) from exc
         self._made_dirs.add(path)
 
-    def create(self) -> None:
-        """Create the jugdir (and its locks directory) if needed."""
-        self._makedir(self._lockdir)
-
-    def tempdir(self) -> str:
-        """A directory for temporary files on the same file system as the results."""
-        path = os.path.join(self.jugdir, "tempfiles")
-        self._makedir(path)
-        return path
-
     # -- results --------------------------------------------------------------------------
 
     def dump(self, obj: Any, key: str | bytes) -> None:
@@ -270,40 +260,27 @@ class file_store(base_store):
         shard = self._prefix + key[:2]
         final = shard + os.sep + key[2:]
         self._makedir(shard)
+        # Hidden, so that list() ignores it and cleanup() finds it if a crash leaves it.
         tmp = f"{shard}{os.sep}.{key[2:]}.{_token()}{_TMP_SUFFIX}"
+        small = encode_small(obj)
+        data: Any = small
+        if small is None:
+
+            def data(out: Any) -> None:
+                write_result(obj, out, self.compress_numpy)
+
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileNotFoundError:
-            # The shard directory was removed behind our back (e.g. remove_store).
-            self._made_dirs.discard(shard)
-            self._makedir(shard)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                write_atomically(final, data, temp=tmp)
+            except FileNotFoundError:
+                # The shard directory was removed behind our back (another cleanup).
+                self._made_dirs.discard(shard)
+                self._makedir(shard)
+                write_atomically(final, data, temp=tmp)
+        except StoreError:
+            raise
         except OSError as exc:
             raise _store_error(exc, f"write result {key} in {shard!r}", show_file=False) from exc
-        try:
-            small = encode_small(obj)
-            if small is not None:
-                try:
-                    _write_all(fd, small)
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-            else:
-                with os.fdopen(fd, "wb") as out:
-                    write_result(obj, out, self.compress_numpy)
-                    out.flush()
-                    os.fsync(out.fileno())
-            os.replace(tmp, final)
-        except BaseException as exc:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            if isinstance(exc, OSError) and not isinstance(exc, StoreError):
-                raise _store_error(
-                    exc, f"write result {key} in {shard!r}", show_file=False
-                ) from exc
-            raise
 
     def load(self, key: str | bytes) -> Any:
         """Return the object stored under *key*.
@@ -382,14 +359,6 @@ class file_store(base_store):
             for name in names:
                 yield shard.name + name
 
-    def metadata(self, t: Any) -> dict[str, Any]:
-        """``{'computed': bool, 'completed': ctime-string}`` for the result of task *t*."""
-        try:
-            st = os.stat(self._getfname(t.hash()))
-        except FileNotFoundError:
-            return {"computed": False}
-        return {"computed": True, "completed": time.ctime(st.st_mtime)}
-
     def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
         """Remove results (and locks, unless *keeplocks*) whose keys are not in *active*.
 
@@ -420,13 +389,6 @@ class file_store(base_store):
             if _older_than(entry, now - _STALE_TEMP_AGE):
                 _unlink_quietly(entry.path)
         return removed
-
-    @staticmethod
-    def remove_store(jugdir: str) -> None:
-        """Delete the jugdir *jugdir* and everything in it."""
-        import shutil
-
-        shutil.rmtree(jugdir, ignore_errors=False)
 
     # -- locks ----------------------------------------------------------------------------
 
@@ -501,12 +463,6 @@ def _record(info: LockInfo) -> bytes:
     return info.to_json().encode()
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 def _read_lock(path: str, default_lease: float) -> LockInfo | None:
     """The record of the lock file *path*, with ``heartbeat`` made current; ``None`` if absent.
 
@@ -528,10 +484,8 @@ def _read_lock(path: str, default_lease: float) -> LockInfo | None:
     info: LockInfo | None = None
     if data.startswith(b"{"):
         try:
-            import json
-
-            info = LockInfo.from_dict(json.loads(data))
-        except (ValueError, TypeError):
+            info = LockInfo.from_json(data)
+        except ValueError:
             info = None
     if info is None:
         info = LockInfo(started=mtime, heartbeat=mtime, lease=default_lease)
@@ -546,7 +500,7 @@ def _read_lock(path: str, default_lease: float) -> LockInfo | None:
     return info
 
 
-class file_lock(base_lock):
+class file_lock(Lock):
     """The lease of one task in a :class:`file_store` (see the module docstring)."""
 
     def __init__(self, store: file_store, key: str) -> None:
@@ -713,14 +667,16 @@ class file_lock(base_lock):
         info.host = socket.gethostname()
         info.pid = os.getpid()
         tmp = os.path.join(self.store._lockdir, f".{self.key}.{info.token}.fail")
-        try:
-            with open(tmp, "w") as out:
-                out.write(_record(info).decode())
+
+        def write(out: Any) -> None:
+            out.write(_record(info))
+            out.flush()
             # This mtime is the original jug's failed mark: it then reports ours as failed too.
             os.utime(tmp, (_FAILED_MTIME, _FAILED_MTIME))
-            os.replace(tmp, self.fullname)
+
+        try:
+            write_atomically(self.fullname, write, temp=tmp, fsync=False)
         except OSError as exc:
-            _unlink_quietly(tmp)
             raise _store_error(exc, f"mark task {self.key} as failed") from exc
         self._token = None
         return True

@@ -36,23 +36,21 @@ from __future__ import annotations
 import base64
 import binascii
 import builtins
-import json
 import os
 import socket
 import time
 import zlib
 from collections.abc import Iterable, Iterator
 
-from jug.errors import CorruptResultError
-from jug.store import DONE, HELD, LOCKED, Lock, LockInfo, as_key
+from jug.errors import CorruptResultError, InvalidJugdirError
+from jug.store import Lock, LockInfo, LockOutcome, Store, as_key
 
 from . import _redis_scripts as scripts
 from ._redis_client import Link, connect, describe, retrying, unreachable
 from ._redis_url import RedisTarget, parse
-from .base import StoreError, base_lock, base_store
 from .encode import COMPRESSION_LEVEL, DecodeError, decode, encode, is_plain_array
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -70,7 +68,11 @@ _ORIGINAL_FAILED = b"F"
 
 _GET = scripts.Script(scripts.GET)
 _LOCK_UNLESS_DONE = scripts.Script(scripts.LOCK_UNLESS_DONE)
-_OUTCOMES = {scripts.LOCKED: LOCKED, scripts.DONE: DONE, scripts.HELD: HELD}
+_OUTCOMES = {
+    scripts.LOCKED: LockOutcome.LOCKED,
+    scripts.DONE: LockOutcome.DONE,
+    scripts.HELD: LockOutcome.HELD,
+}
 # The keys and the arguments of a script call.
 _ScriptCall = tuple[builtins.list[bytes], builtins.list[object]]
 _RELEASE = scripts.Script(scripts.RELEASE)
@@ -121,8 +123,8 @@ def _parse_record(value: bytes, pttl: int, default_lease: float, now: float) -> 
     info: LockInfo | None = None
     if value.startswith(b"{"):
         try:
-            info = LockInfo.from_dict(json.loads(value))
-        except (ValueError, TypeError):
+            info = LockInfo.from_json(value)
+        except ValueError:
             info = None
     if info is None:  # the original jug's 'L'/'F', or something unknown: a lock all the same
         info = LockInfo(lease=default_lease, failed=value == _ORIGINAL_FAILED)
@@ -133,7 +135,7 @@ def _parse_record(value: bytes, pttl: int, default_lease: float, now: float) -> 
     return info
 
 
-class redis_store(base_store):
+class redis_store(Store):
     """Results and locks on a redis server.
 
     Parameters
@@ -154,10 +156,10 @@ class redis_store(base_store):
 
     Raises
     ------
-    jug.backends.base.StoreError
+    jug.errors.StoreError
         If the server cannot be reached, refuses the credentials, or the ``redis`` package
         is not installed (one-line messages saying what to do).
-    jug.backends._redis_url.RedisURLError
+    jug.errors.InvalidJugdirError
         If *url* is malformed.
     """
 
@@ -312,23 +314,6 @@ class redis_store(base_store):
     def remove(self, key: str | bytes) -> bool:
         return bool(self._call(f"remove result {as_key(key)}", "DEL", self._rkey(key)))
 
-    def remove_many(self, keys: Iterable[str | bytes]) -> set[str]:
-        wanted = builtins.list(dict.fromkeys(map(as_key, keys)))
-        removed: set[str] = set()
-        for start in range(0, len(wanted), _BATCH):
-            batch = wanted[start : start + _BATCH]
-
-            def send(batch: builtins.list[str] = batch) -> builtins.list[int]:
-                replies = self._link.calls([("DEL", self._rkey(k)) for k in batch])
-                for reply in replies:
-                    if isinstance(reply, Exception):
-                        raise reply
-                return replies
-
-            replies = self._do("remove results", send)
-            removed.update(k for k, n in zip(batch, replies, strict=True) if n)
-        return removed
-
     def _delete(self, keys: builtins.list[bytes]) -> int:
         return int(self._call("remove keys", "DEL", *keys)) if keys else 0
 
@@ -338,9 +323,6 @@ class redis_store(base_store):
         for batch in self._scan(self._results):
             for name in batch:
                 yield name[cut:].decode()
-
-    def metadata(self, t: Any) -> dict[str, Any]:
-        return {"computed": self.can_load(t.hash())}
 
     def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
         """Remove results (and locks, unless *keeplocks*) of this prefix not in *active*."""
@@ -353,17 +335,6 @@ class redis_store(base_store):
                 removed += self._delete([k for k in batch if k[cut:] not in keep])
         return removed
 
-    @staticmethod
-    def remove_store(jugdir: str) -> None:
-        """Delete every result and lock of the store *jugdir* (only under its prefix)."""
-        store = redis_store(jugdir)
-        try:
-            for prefix in (store._results, store._locks):
-                for batch in builtins.list(store._scan(prefix)):
-                    store._delete(batch)
-        finally:
-            store.close()
-
     def close(self) -> None:
         """Close the connections to the server."""
         self._link.close()
@@ -374,21 +345,16 @@ class redis_store(base_store):
     def getlock(self, key: str | bytes) -> redis_lock:
         return redis_lock(self, as_key(key))
 
-    def lock_unless_done(self, key: str | bytes, lock: Lock) -> str:
+    def lock_unless_done(self, key: str | bytes, lock: Lock) -> LockOutcome:
         """Take *lock* unless the result of *key* is stored: one round trip (one script).
 
         Like :meth:`redis_lock.get` otherwise: a lease that ran out is gone from the server,
-        a failed mark or a live lease means :data:`~jug.store.HELD`, and the original jug's
-        ``L`` gets our lease. A stored result wins over any lock: its task needs no worker.
-
-        Returns
-        -------
-        outcome : str
-            :data:`~jug.store.LOCKED`, :data:`~jug.store.DONE` or :data:`~jug.store.HELD`
-            (see :meth:`jug.store.Store.lock_unless_done`).
+        a failed mark or a live lease means ``HELD``, and the original jug's ``L`` gets our
+        lease. A stored result wins over any lock: its task needs no worker. See
+        :meth:`jug.store.Store.lock_unless_done` for the outcomes.
         """
         if not isinstance(lock, redis_lock) or lock.store is not self:
-            return super().lock_unless_done(key, lock)
+            return super().lock_unless_done(as_key(key), lock)
         return _OUTCOMES[lock._take(self._rkey(key))]
 
     def listlocks(self) -> builtins.list[str]:
@@ -413,7 +379,7 @@ class redis_store(base_store):
         return sum(self._delete(batch) for batch in builtins.list(self._scan(self._locks)))
 
 
-class redis_lock(base_lock):
+class redis_lock(Lock):
     """The lease of one task in a :class:`redis_store`.
 
     The lock object remembers the exact value it wrote; it holds the lock while the
@@ -510,7 +476,18 @@ class redis_lock(base_lock):
 
 
 def from_jugdir(jugdir: str) -> redis_store:
-    """The ``redis`` backend factory: *jugdir* is a redis URL (see the module docstring)."""
+    """The factory of the ``redis``, ``rediss`` and ``unix`` backends: *jugdir* is a redis
+    URL (see the module docstring).
+
+    Raises
+    ------
+    InvalidJugdirError
+        For a string that is no redis URL, e.g. a bare ``redis`` (which could as well be
+        meant as a directory).
+    """
     if not jugdir.startswith(("redis:", "rediss:", "unix:")):
-        raise StoreError(f"{jugdir!r} is not a redis jugdir")
+        raise InvalidJugdirError(
+            f"{jugdir!r} is not a redis jugdir: use redis: (a server on this machine), "
+            f"redis://HOST:PORT/DB, or ./{jugdir} for a directory of that name"
+        )
     return redis_store(jugdir)

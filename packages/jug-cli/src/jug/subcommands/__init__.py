@@ -35,13 +35,19 @@ arguments added later do not break your command).
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     # Only for annotations: listing subcommands (`jug --help`) needs no argparse.
     import argparse
     from typing import Any
 
-__all__ = ["SubCommand"]
+__all__ = ["SubCommand", "stopped_at_barrier"]
+
+
+def stopped_at_barrier(jugspace: dict[str, Any] | None) -> bool:
+    """Whether loading the jugfile whose namespace is *jugspace* stopped at an unmet
+    :func:`jug.barrier` (the tasks after it are not defined yet)."""
+    return bool(jugspace and jugspace.get("__jug__hasbarrier__"))
 
 
 class SubCommand:

@@ -2,14 +2,8 @@
 
 Listing names (and their one-line descriptions) never imports a subcommand's module: the
 description is read from the module's source with :mod:`ast`. Only the subcommand that
-runs is imported.
-
-jug-cli's own subcommands (:data:`BUILTIN`, the same table as the entry points in its
-``pyproject.toml``) are found without reading the installed distributions' metadata:
-:mod:`importlib.metadata` and the scan of every distribution cost about 15 ms, a third of
-``jug status``'s start-up. Any other name (a plugin's, or an unknown one) is looked up in
-the entry points, read afresh in each process, so installing or removing a plugin is seen
-at once. A built-in name always means the built-in subcommand.
+runs is imported. jug-cli's own subcommands are entry points like any plugin's (found by
+:mod:`jug.plugins`, where jug's own names win over a plugin's).
 """
 
 from __future__ import annotations
@@ -18,11 +12,11 @@ import os
 import sys
 from functools import cache
 
-from jug.errors import BackendImportError, JugError
+from jug.errors import BackendImportError, BrokenSubcommandError, UnknownSubcommandError
+from jug.plugins import EntryPoint, entry_points
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from importlib.metadata import EntryPoint
     from pathlib import Path
     from typing import Any
 
@@ -30,24 +24,7 @@ if TYPE_CHECKING:
 
 GROUP = "jug.subcommands"
 
-#: jug-cli's subcommands: name → ``module:Class``, exactly as registered in the
-#: ``jug.subcommands`` group by jug-cli's ``pyproject.toml`` (a test checks they agree).
-BUILTIN: dict[str, str] = {
-    "execute": "jug.subcommands.execute:ExecuteCommand",
-    "status": "jug.subcommands.status:StatusCommand",
-    "check": "jug.subcommands.check:CheckCommand",
-    "sleep-until": "jug.subcommands.check:SleepUntilCommand",
-    "invalidate": "jug.subcommands.invalidate:InvalidateCommand",
-    "cleanup": "jug.subcommands.cleanup:CleanupCommand",
-    "count": "jug.subcommands.count:CountCommand",
-    "graph": "jug.subcommands.graph:GraphCommand",
-    "demo": "jug.subcommands.demo:DemoCommand",
-    "config": "jug.subcommands.config:ConfigCommand",
-}
-#: The distribution that registers :data:`BUILTIN`.
-BUILTIN_DISTRIBUTION = "jug-cli"
-
-# Which distribution to suggest when a well-known subcommand cannot be imported.
+# Which distribution to suggest when a well-known subcommand is missing.
 _INSTALL_HINTS = {"shell": "jug-shell (and IPython)"}
 
 # Subcommands registered by instantiating a SubCommand (the user-commands file).
@@ -55,63 +32,14 @@ _registered: dict[str, SubCommand] = {}
 _user_file_loaded = False
 
 
-class UnknownSubcommandError(JugError):
-    """The command line names a subcommand that is not installed."""
-
-
 def register(command: SubCommand) -> None:
     """Register *command* under its name (called by ``SubCommand.__init__``)."""
     _registered.setdefault(command.name, command)
 
 
-@cache
-def _entry_points() -> dict[str, EntryPoint]:
-    """Subcommands registered as entry points, by name, first registration winning."""
-    # Imported here: importlib.metadata costs ~15 ms that running a built-in need not pay.
-    from importlib.metadata import entry_points
-
-    found: dict[str, EntryPoint] = {}
-    for ep in entry_points(group=GROUP):
-        found.setdefault(ep.name, ep)
-    return found
-
-
-class _Source:
-    """Where a subcommand comes from: a built-in's ``module:Class``, or an entry point."""
-
-    __slots__ = ("_ep", "value")
-
-    def __init__(self, value: str, ep: EntryPoint | None = None) -> None:
-        self.value = value
-        self._ep = ep
-
-    @property
-    def distribution(self) -> str | None:
-        """The name of the distribution registering it, if known (reads its metadata)."""
-        if self._ep is None:
-            return BUILTIN_DISTRIBUTION
-        dist = getattr(self._ep, "dist", None)
-        return dist.name if dist is not None else None
-
-    def load(self) -> Any:
-        if self._ep is not None:
-            return self._ep.load()
-        import importlib
-
-        module, _, attr = self.value.partition(":")
-        obj: Any = importlib.import_module(module.strip())
-        for part in attr.strip().split("."):
-            obj = getattr(obj, part)
-        return obj
-
-
-def _source(name: str) -> _Source | None:
-    """Where subcommand *name* is registered (built-ins first), or None."""
-    target = BUILTIN.get(name)
-    if target is not None:
-        return _Source(target)
-    ep = _entry_points().get(name)
-    return _Source(ep.value, ep) if ep is not None else None
+def _source(name: str) -> EntryPoint | None:
+    """The entry point of subcommand *name*, if one is registered."""
+    return entry_points(GROUP).get(name)
 
 
 def user_commands_file() -> Path:
@@ -141,7 +69,7 @@ def load_user_commands() -> None:
 def subcommand_names() -> list[str]:
     """Names of all available subcommands (without importing any of them)."""
     load_user_commands()
-    return sorted(set(BUILTIN) | set(_entry_points()) | set(_registered))
+    return sorted(set(entry_points(GROUP)) | set(_registered))
 
 
 def describe(name: str) -> str:
@@ -183,13 +111,8 @@ def _description_from_source(target: str) -> str:
     return ""
 
 
-class BrokenSubcommandError(JugError):
-    """A subcommand is registered but cannot be loaded (its plugin is broken)."""
-
-
-def _origin(source: _Source) -> str:
-    dist = source.distribution
-    return f"the plugin {dist}" if dist is not None else f"the entry point {source.value}"
+def _origin(source: EntryPoint) -> str:
+    return f"the plugin {source.distribution}"
 
 
 def get_subcommand(name: str) -> SubCommand:
@@ -225,7 +148,7 @@ def get_subcommand(name: str) -> SubCommand:
     try:
         obj = source.load()
     except ImportError as exc:
-        who = source.distribution or source.value
+        who = source.distribution
         hint = _INSTALL_HINTS.get(name, who)
         raise BackendImportError(
             f"the jug subcommand {name!r} (from {who}) cannot be imported: {exc}; install {hint}"
@@ -261,8 +184,9 @@ def origin(name: str) -> str:
 
 
 def is_builtin(name: str) -> bool:
-    """Whether subcommand *name* is one of jug-cli's own."""
-    return name in BUILTIN
+    """Whether subcommand *name* is one of jug's own (its module is in the jug namespace)."""
+    source = _source(name)
+    return source is not None and source.module.startswith("jug.")
 
 
 @cache

@@ -5,27 +5,17 @@ from __future__ import annotations
 import sys
 import time
 
+from jug.execution.graph import TaskGraph
 from jug.store import Store
 from jug.task import Task, alltasks
 
-from . import SubCommand
-from ._graph import TaskGraph
+from . import SubCommand, stopped_at_barrier
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["CheckCommand", "SleepUntilCommand", "all_done"]
-
-
-# What ._loading.current_tasks and stopped_at_barrier say, without importing that module
-# at start-up: it imports the executor, which `jug check` (often run in scripts) never uses.
-def _current_tasks() -> list[Task]:
-    return list(alltasks)
-
-
-def _stopped_at_barrier(jugspace: dict[str, Any] | None) -> bool:
-    return bool(jugspace and jugspace.get("__jug__hasbarrier__"))
 
 
 def all_done(tasks: list[Task], store: Store) -> bool:
@@ -40,9 +30,9 @@ class CheckCommand(SubCommand):
     name = "check"
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
-        if _stopped_at_barrier(jugspace):
+        if stopped_at_barrier(jugspace):
             return 1
-        return 0 if all_done(_current_tasks(), store) else 1
+        return 0 if all_done(list(alltasks), store) else 1
 
 
 class SleepUntilCommand(SubCommand):
@@ -62,8 +52,8 @@ class SleepUntilCommand(SubCommand):
         return {"poll_interval": 12.0}
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
-        tasks = _current_tasks()
-        complete = not _stopped_at_barrier(jugspace)
+        tasks = list(alltasks)
+        complete = not stopped_at_barrier(jugspace)
         while True:
             graph = TaskGraph(tasks)
             done = store.can_load_many(graph.order)
@@ -71,10 +61,10 @@ class SleepUntilCommand(SubCommand):
                 if complete:
                     return 0
                 # Everything before the barrier is done: read on past it.
-                from ._loading import reload_jugfile
+                from jug.jugfile import load_tasks
 
-                tasks, complete = reload_jugfile(options.jugfile, options.argv)
-                if not complete and {t.hash().decode() for t in tasks} <= set(graph.order):
+                tasks, complete = load_tasks(options.jugfile, options.argv)
+                if not complete and {t.key() for t in tasks} <= set(graph.order):
                     print(
                         "jug: the jugfile stops at a barrier() although every task before "
                         "it is finished",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import SubCommand
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -42,9 +42,10 @@ class ConfigCommand(SubCommand):
         return {"config_for": "execute"}
 
     def run(self, options: Any, *args: Any, **kwargs: Any) -> int:
-        from jug.options import UsageError, format_config, parse
+        from jug.errors import UnknownSubcommandError, UsageError
+        from jug.options import format_config, parse
 
-        from ._registry import UnknownSubcommandError, get_subcommand
+        from ._registry import get_subcommand
 
         try:
             target = get_subcommand(options.config_for)

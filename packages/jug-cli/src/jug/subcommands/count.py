@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from . import SubCommand
-from ._graph import TaskGraph
-from ._loading import current_tasks, stopped_at_barrier
-from ._table import format_table
+from jug.execution.graph import TaskGraph
+from jug.table import format_table
+from jug.task import alltasks
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+from . import SubCommand, stopped_at_barrier
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -22,7 +23,7 @@ class CountCommand(SubCommand):
     name = "count"
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
-        graph = TaskGraph(current_tasks())
+        graph = TaskGraph(alltasks)
         counts = Counter(graph.task[h].name for h in graph.order)
         if options.short:
             print(f"{len(graph)} tasks ({len(counts)} task names).")

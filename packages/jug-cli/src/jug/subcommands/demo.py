@@ -8,7 +8,7 @@ from jug.errors import JugError
 
 from . import SubCommand
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

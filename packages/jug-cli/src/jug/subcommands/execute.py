@@ -1,4 +1,4 @@
-"""``jug execute``: run the jugfile's tasks (a thin layer over :class:`Executor`)."""
+"""``jug execute``: run the jugfile's tasks (a thin layer over :class:`jug.execution.Executor`)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,23 @@ import signal
 import sys
 
 from jug.errors import JugError
-from jug.hooks import jug_hook
+from jug.execution import hooks
+from jug.execution.executor import Executor
+from jug.execution.hooks import HookPoint
+from jug.execution.interrupts import Terminated, sigterm_raises
+from jug.execution.options import ExecutionOptions
 from jug.hooks.exit_checks import STOP_FILE, execute_exit_checks
+from jug.jugfile import load_tasks
 from jug.store import DEFAULT_LEASE
+from jug.task import alltasks
 
-from . import SubCommand
-from ._executor import ExecuteOptions, Executor, reload_jugfile
-from ._interrupt import Terminated, sigterm_raises
-from ._loading import current_tasks, stopped_at_barrier
+from . import SubCommand, stopped_at_barrier
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["ExecuteCommand", "Terminated"]
+__all__ = ["ExecuteCommand"]
 
 
 class ExecuteCommand(SubCommand):
@@ -34,13 +37,15 @@ class ExecuteCommand(SubCommand):
             "--wait-cycle-time",
             type=float,
             metavar="SECONDS",
-            help="longest pause between checks on tasks other workers hold (default: 12)",
+            help="longest pause between checks on tasks other workers hold "
+            f"(default: {ExecutionOptions.wait_cycle_time:g})",
         )
         parser.add_argument(
             "--nr-wait-cycles",
             type=int,
             metavar="N",
-            help="give up after N wait cycles without progress (default: 150)",
+            help="give up after N wait cycles without progress "
+            f"(default: {ExecutionOptions.nr_wait_cycles})",
         )
         parser.add_argument(
             "--keep-going",
@@ -77,32 +82,28 @@ class ExecuteCommand(SubCommand):
         )
 
     def parse_defaults(self) -> dict[str, Any]:
+        defaults = ExecutionOptions.defaults()
         return {
-            "wait_cycle_time": 12.0,
-            "nr_wait_cycles": 150,
-            "keep_going": False,
-            "keep_failed": False,
-            "target": [],
+            "wait_cycle_time": defaults["wait_cycle_time"],
+            "nr_wait_cycles": defaults["nr_wait_cycles"],
+            "keep_going": defaults["keep_going"],
+            "keep_failed": defaults["keep_failed"],
+            "target": list(defaults["target"]),
             "lease": DEFAULT_LEASE,
             "env_exit_checks": True,
         }
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
-        try:
-            opts = ExecuteOptions.from_options(options)
-        except ValueError as exc:
-            raise JugError(str(exc)) from None
+        opts = ExecutionOptions.from_options(options)
         if options.verbose in ("info", "debug"):
             opts.progress = False  # log lines and a progress line do not mix
-        executor = Executor(
-            store, opts, reload=lambda: reload_jugfile(options.jugfile, options.argv)
-        )
+        executor = Executor(store, opts, reload=lambda: load_tasks(options.jugfile, options.argv))
         try:
             checks = execute_exit_checks(os.environ, getattr(options, "env_exit_checks", True))
         except ValueError as exc:
             # A malformed JUG_MAX_* variable: refuse to start rather than run unlimited.
             raise JugError(f"{exc} (or run with --no-env-exit-checks)") from None
-        tasks = current_tasks()
+        tasks = list(alltasks)
         if not tasks:
             # Not an error (there is nothing left undone), but almost always a mistake.
             print(
@@ -119,11 +120,11 @@ class ExecuteCommand(SubCommand):
                 "jug: terminated by SIGTERM (the running task's lock was released)", file=sys.stderr
             )
             return 128 + signal.SIGTERM
-        jug_hook("execute.finished_pre_status")
+        hooks.fire(HookPoint.FINISHED_PRE_STATUS)
         print(result.summary(short=options.short))
-        jug_hook("execute.finished_post_status")
-        if result.stop_reason is not None:
-            print(f"jug: stopped early ({result.stop_reason})", file=sys.stderr)
+        hooks.fire(HookPoint.FINISHED_POST_STATUS)
+        if result.stop_message is not None:
+            print(f"jug: stopped early ({result.stop_message})", file=sys.stderr)
         for problem in result.problems:
             print(f"jug: {problem}", file=sys.stderr)
         return result.exit_code

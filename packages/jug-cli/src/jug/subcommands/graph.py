@@ -8,14 +8,14 @@ import subprocess
 import sys
 from collections import Counter
 
-from jug.errors import JugError
+from jug.errors import JugError, UsageError
+from jug.execution.graph import TaskGraph
+from jug.execution.states import TaskState, task_states
+from jug.task import alltasks
 
-from . import SubCommand
-from ._graph import TaskGraph
-from ._loading import current_tasks, stopped_at_barrier
-from ._status_counts import STATES, task_states
+from . import SubCommand, stopped_at_barrier
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -23,16 +23,15 @@ __all__ = ["GraphCommand", "task_graph_dot"]
 
 FORMATS = ("png", "svg", "pdf", "dot")
 
-# Node colours by the most pressing state among a name's tasks.
+# Node colours by the most pressing state among a name's tasks (first in this order).
 _COLOURS = {
-    "failed": "#f4a6a6",
-    "stale": "#f6c98f",
-    "running": "#a9c4f0",
-    "ready": "#fbe7a1",
-    "waiting": "#e4e4e4",
-    "finished": "#b7e0a5",
+    TaskState.FAILED: "#f4a6a6",
+    TaskState.STALE: "#f6c98f",
+    TaskState.RUNNING: "#a9c4f0",
+    TaskState.READY: "#fbe7a1",
+    TaskState.WAITING: "#e4e4e4",
+    TaskState.FINISHED: "#b7e0a5",
 }
-_STATE_ORDER = ("failed", "stale", "running", "ready", "waiting", "finished")
 
 _INSTALL_GRAPHVIZ = (
     "Graphviz's `dot` program is not installed, so only the DOT file was written. Install "
@@ -45,10 +44,10 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def task_graph_dot(graph: TaskGraph, states: dict[str, str]) -> str:
+def task_graph_dot(graph: TaskGraph, states: dict[str, TaskState]) -> str:
     """The DOT text of *graph*: one node per task name, labelled with its counts per
     state; an edge from a name to every name whose tasks use its results."""
-    per_name: dict[str, Counter[str]] = {}
+    per_name: dict[str, Counter[TaskState]] = {}
     for h in graph.order:
         per_name.setdefault(graph.task[h].name, Counter())[states[h]] += 1
     edges: dict[tuple[str, str], None] = {}
@@ -62,8 +61,8 @@ def task_graph_dot(graph: TaskGraph, states: dict[str, str]) -> str:
     ]
     for name, counts in per_name.items():
         total = sum(counts.values())
-        detail = ", ".join(f"{counts[s.lower()]} {s.lower()}" for s in STATES if counts[s.lower()])
-        worst = next(s for s in _STATE_ORDER if counts[s])
+        detail = ", ".join(f"{counts[s]} {s.value}" for s in TaskState if counts[s])
+        worst = next(s for s in _COLOURS if counts[s])
         label = f"{name}\\n{total} task{'s' if total != 1 else ''}: {detail}"
         lines.append(f'  {_quote(name)} [label="{label}", fillcolor="{_COLOURS[worst]}"];')
     for a, b in edges:
@@ -96,14 +95,12 @@ class GraphCommand(SubCommand):
         return {"graph_output": "", "graph_format": "png"}
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
-        from jug.options import UsageError
-
         fmt = str(options.graph_format).lower()
         if fmt not in FORMATS:
             raise UsageError(f"--format {fmt}: choose one of {', '.join(FORMATS)}")
         base = options.jugfile[:-3] if options.jugfile.endswith(".py") else options.jugfile
         dot_file = options.graph_output or base + ".dot"
-        graph = TaskGraph(current_tasks())
+        graph = TaskGraph(alltasks)
         text = task_graph_dot(graph, task_states(graph.order, graph.deps, store))
         with open(dot_file, "w", encoding="utf-8") as out:
             out.write(text)

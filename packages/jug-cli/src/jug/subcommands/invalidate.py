@@ -2,89 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-from jug.options import UsageError
-from jug.store import Store
+from jug.errors import UsageError
+from jug.execution.graph import TaskGraph
+from jug.execution.invalidation import invalidate
+from jug.table import format_table
+from jug.task import alltasks
 
-from . import SubCommand
-from ._graph import TaskGraph
-from ._loading import current_tasks, stopped_at_barrier
-from ._table import format_table
+from . import SubCommand, stopped_at_barrier
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["Invalidation", "InvalidateCommand", "invalidate"]
-
-log = logging.getLogger("jug")
+__all__ = ["InvalidateCommand"]
 
 _BARRIER_NOTE = (
     "Note: the jugfile stops at a barrier() whose tasks are not all finished, so the tasks "
     "after it could not be seen: their results were not invalidated. Run `jug invalidate` "
     "again once the tasks before the barrier are finished."
 )
-
-
-@dataclass
-class Invalidation:
-    """What :func:`invalidate` did.
-
-    Attributes
-    ----------
-    matched : int
-        Tasks whose name matched a pattern.
-    affected : int
-        Those tasks plus every task depending on them (directly or not).
-    removed : Counter
-        Task name → number of results removed.
-    failure_marks : int
-        Failure records removed (so that the tasks run again).
-    running : list of str
-        Names of affected tasks that a worker is running now (their results will come
-        back when they finish).
-    """
-
-    matched: int = 0
-    affected: int = 0
-    removed: Counter[str] = field(default_factory=Counter)
-    failure_marks: int = 0
-    running: list[str] = field(default_factory=list)
-
-
-def invalidate(graph: TaskGraph, hashes: Sequence[str], store: Store) -> Invalidation:
-    """Remove the results of *hashes* and of all their dependents in *graph*.
-
-    Also removes the failure records of those tasks, and unloads their results from memory.
-    Live locks are left alone: a task being computed now writes its result when it ends.
-    """
-    out = Invalidation(matched=len(hashes))
-    affected = graph.with_dependents(hashes)
-    out.affected = len(affected)
-    present = store.can_load_many(affected)
-    for h in affected:
-        if h in present and store.remove(h):
-            log.info("invalidated %s (%s)", graph.task[h].name, h)
-            out.removed[graph.task[h].name] += 1
-        for t in graph.objects(h):
-            t.unload()
-            t._set_loadable(False)
-    infos = store.lock_infos()
-    for h in affected:
-        info = infos.get(h)
-        if info is None:
-            continue
-        if info.failed:
-            store.getlock(h).force_release()
-            out.failure_marks += 1
-        elif not info.is_stale():
-            out.running.append(graph.task[h].name)
-    return out
 
 
 class InvalidateCommand(SubCommand):
@@ -111,7 +49,7 @@ class InvalidateCommand(SubCommand):
         patterns = list(options.invalid)
         if not patterns:
             raise UsageError("name the tasks to invalidate with --target NAME")
-        graph = TaskGraph(current_tasks())
+        graph = TaskGraph(alltasks)
         matched = graph.matching(patterns)
         barrier = stopped_at_barrier(jugspace)
         if not matched:

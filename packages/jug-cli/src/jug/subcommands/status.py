@@ -6,34 +6,29 @@ import os
 import sys
 import time
 
+from jug import log
+from jug.execution.graph import hash_graph
+from jug.execution.states import TaskCounts, TaskState, count_states, total_counts
 from jug.store import LockInfo, Store
+from jug.table import format_table
 from jug.task import alltasks
 
-from . import SubCommand
-from ._graph import hash_graph
+from . import SubCommand, stopped_at_barrier
 from ._status_cache import CachedGraph
-from ._status_counts import STATES, TaskCounts, count_states, status_counts, total_counts
-from ._table import format_table
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# Imported only where used: the executor (through ._loading), the --cache file's
-# functions and logging are start-up cost that a plain `jug status` does without.
+# Imported only where used: the --cache file's functions are start-up cost that a plain
+# `jug status` does without.
 
-__all__ = ["StatusCommand", "TaskCounts", "format_failures", "format_status", "status_counts"]
+__all__ = ["StatusCommand", "format_failures", "format_status"]
 
 _BARRIER_NOTE = (
     "Note: the jugfile stops at a barrier() whose tasks are not all finished; "
     "tasks defined after it are not counted yet."
 )
-
-
-def _log_info(message: str, *args: Any) -> None:
-    import logging
-
-    logging.getLogger("jug").info(message, *args)
 
 
 #: Lines of a failed task's traceback shown by ``jug status --failed``.
@@ -44,7 +39,8 @@ def format_status(counts: dict[str, TaskCounts], short: bool = False) -> str:
     """The status table of *counts* (or, if *short*, one line)."""
     total = total_counts(counts)
     if not short:
-        return format_table(STATES, [(name, c.as_tuple()) for name, c in counts.items()])
+        titles = [state.heading for state in TaskState]
+        return format_table(titles, [(name, c.as_tuple()) for name, c in counts.items()])
     if total.total and total.finished == total.total:
         return f"All tasks complete ({total.total} tasks)."
     text = f"{total.waiting + total.ready} tasks to be run, {total.finished} finished, "
@@ -198,20 +194,15 @@ class StatusCommand(SubCommand):
         cached = self._cached
         if jugspace is None and cached is not None:
             if cached.complete or len(store.can_load_many(cached.order)) < len(cached.order):
-                _log_info("using the task graph cached in %s", options.cache_file)
+                log.info("using the task graph cached in %s", options.cache_file)
                 return cached
             # Everything before the barrier is finished now: read the jugfile past it.
-            from jug.runtime import _set_jug_running
+            from jug.jugfile import load_tasks
 
-            from ._loading import reload_jugfile
-
-            _set_jug_running(True)
-            tasks, complete = reload_jugfile(options.jugfile, options.argv)
+            tasks, complete = load_tasks(options.jugfile, options.argv)
         else:
-            # What ._loading.current_tasks and stopped_at_barrier say, without importing
-            # that module (it imports the executor).
             tasks = list(alltasks)
-            complete = not (jugspace and jugspace.get("__jug__hasbarrier__"))
+            complete = not stopped_at_barrier(jugspace)
         graph = CachedGraph(*hash_graph(tasks), complete)
         if options.cache:
             from ._status_cache import cache_key, write_cache
@@ -219,7 +210,7 @@ class StatusCommand(SubCommand):
             try:
                 key = cache_key(options.jugfile, options.jugdir, options.argv)
                 write_cache(options.cache_file, key, graph)
-                _log_info("saved the task graph in %s", options.cache_file)
+                log.info("saved the task graph in %s", options.cache_file)
             except OSError as exc:
                 print(f"jug: warning: could not write the status cache: {exc}", file=sys.stderr)
         return graph

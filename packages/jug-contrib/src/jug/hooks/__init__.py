@@ -1,7 +1,7 @@
 """Hooks into ``jug execute``: functions called at fixed points of the execution loop.
 
 Register a function for one of the hook names below (in the jugfile, or in code that
-drives :class:`jug.subcommands._executor.Executor`)::
+drives :class:`jug.execution.Executor`)::
 
     from jug.hooks import register_hook
 
@@ -27,15 +27,20 @@ Hook points (and the arguments their functions receive):
     Before and after ``jug execute`` prints its final summary.
 
 The names are those of Jug 2.x (plus ``execute.task-failed`` and ``execute.check-exit``).
+The points belong to the engine (:class:`jug.execution.hooks.HookPoint`); this module
+registers on them with the original's functions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
+from jug.execution import hooks
+from jug.execution.hooks import HookPoint
+
 from ._version import __version__
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TypeVar, overload
 
@@ -58,19 +63,8 @@ __all__ = [
 ]
 
 #: Every hook point the execution loop fires.
-KNOWN_HOOKS = frozenset(
-    {
-        "execute.task-loadable",
-        "execute.task-pre-execute",
-        "execute.task-executed1",
-        "execute.task-failed",
-        "execute.check-exit",
-        "execute.finished_pre_status",
-        "execute.finished_post_status",
-    }
-)
+KNOWN_HOOKS = frozenset(p.value for p in HookPoint)
 
-_hooks: dict[str, list[Callable[..., Any]]] = {}
 _registered: set[Hashable] = set()
 
 
@@ -112,11 +106,11 @@ def register_hook(name: str, f: F | None = None) -> F | Callable[[F], F]:  # noq
     if f is None:
 
         def decorator(g: F) -> F:
-            _hooks.setdefault(name, []).append(g)
+            hooks.register(name, g)
             return g
 
         return decorator
-    _hooks.setdefault(name, []).append(f)
+    hooks.register(name, f)
     return f
 
 
@@ -149,17 +143,13 @@ def register_hook_once(name: str, code: Hashable, f: Callable[..., Any]) -> bool
 
 def unregister_hook(name: str, f: Callable[..., Any]) -> bool:
     """Remove one registration of *f* at *name*; return whether there was one."""
-    registered = _hooks.get(name, [])
-    for i, g in enumerate(registered):
-        if g is f:
-            del registered[i]
-            return True
-    return False
+    _check_name(name)
+    return hooks.unregister(name, f)
 
 
 def reset_all_hooks() -> None:
     """Forget every registered hook (and every ``register_hook_once`` code), e.g. in tests."""
-    _hooks.clear()
+    hooks.clear()
     _registered.clear()
 
 
@@ -173,13 +163,9 @@ def jug_hook(
     results : list
         Their return values, in order.
     """
-    registered = _hooks.get(name)
-    if not registered:
-        return []
-    kw = kwargs or {}
-    return [f(*args, **kw) for f in list(registered)]
+    return hooks.fire(name, *args, **(kwargs or {}))
 
 
 def has_hooks(name: str) -> bool:
     """Whether anything is registered at *name* (cheap; lets callers skip work)."""
-    return bool(_hooks.get(name))
+    return hooks.listening(name)

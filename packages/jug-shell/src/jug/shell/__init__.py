@@ -26,7 +26,7 @@ from __future__ import annotations
 from jug.errors import JugError
 from jug.subcommands import SubCommand
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from jug.execution.graph import TaskGraph
+from jug.execution.invalidation import invalidate as invalidate_hashes
+from jug.execution.states import TaskState, task_states
 from jug.store import Store
-from jug.subcommands._graph import TaskGraph, base_tasks
-from jug.subcommands._status_counts import task_states
-from jug.task import Task, Tasklet, alltasks, value
+from jug.task import Task, Tasklet, alltasks, base_tasks, value
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["get_filtered_tasks", "get_tasks", "invalidate", "load_all", "shell_namespace"]
-
-STATES = ("waiting", "ready", "finished", "running", "failed", "stale")
 
 
 def get_tasks() -> list[Task]:
@@ -24,7 +23,7 @@ def get_tasks() -> list[Task]:
 
 
 def get_filtered_tasks(
-    target: str | Iterable[str] | None = None, state: str | None = None
+    target: str | Iterable[str] | None = None, state: TaskState | str | None = None
 ) -> list[Task]:
     """The tasks whose name matches *target* and whose state is *state*.
 
@@ -42,10 +41,13 @@ def get_filtered_tasks(
     if target is not None:
         order = graph.matching([target] if isinstance(target, str) else list(target))
     if state is not None:
-        if state not in STATES:
-            raise ValueError(f"state must be one of {', '.join(STATES)}, not {state!r}")
+        try:
+            wanted = TaskState(state)
+        except ValueError:
+            names = ", ".join(s.value for s in TaskState)
+            raise ValueError(f"state must be one of {names}, not {state!r}") from None
         states = task_states(order, graph.deps, Task.store)
-        order = [h for h in order if states[h] == state]
+        order = [h for h in order if states[h] is wanted]
     return [graph.task[h] for h in order]
 
 
@@ -56,8 +58,6 @@ def invalidate(task: Task | Tasklet | str | Iterable[Task | Tasklet]) -> int:
     Task, a Tasklet (its task is invalidated), a list of them, or a name pattern as for
     ``jug invalidate --target``. Returns the number of results removed.
     """
-    from jug.subcommands.invalidate import invalidate as invalidate_hashes
-
     graph = TaskGraph(alltasks)
     if isinstance(task, str):
         hashes = graph.matching([task])
@@ -65,7 +65,7 @@ def invalidate(task: Task | Tasklet | str | Iterable[Task | Tasklet]) -> int:
         items = [task] if isinstance(task, (Task, Tasklet)) else list(task)
         roots = [b for item in items for b in base_tasks(item)]
         graph = TaskGraph([*alltasks, *roots])
-        hashes = [t.hash().decode("ascii") for t in roots]
+        hashes = [t.key() for t in roots]
     done = invalidate_hashes(graph, hashes, Task.store)
     return sum(done.removed.values())
 

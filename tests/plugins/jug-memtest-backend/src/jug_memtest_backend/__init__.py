@@ -7,7 +7,6 @@ transaction: that is all it takes to make ``get`` atomic and ``release``, ``refr
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -16,9 +15,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from jug.backends.base import StoreError, base_lock, base_store
 from jug.backends.encode import decode, encode
-from jug.store import LockInfo, as_key
+from jug.errors import StoreError
+from jug.store import Lock, LockInfo, Store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, data BLOB NOT NULL);
@@ -26,7 +25,7 @@ CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, record TEXT NOT NULL);
 """
 
 
-class memtest_store(base_store):
+class memtest_store(Store):
     """Results and locks in the SQLite database *path* (created if needed)."""
 
     def __init__(self, path: str) -> None:
@@ -54,22 +53,22 @@ class memtest_store(base_store):
 
     # -- results --------------------------------------------------------------------------
 
-    def dump(self, obj: Any, key: str | bytes) -> None:
+    def dump(self, obj: Any, key: str) -> None:
         data = encode(obj)  # before the transaction: an unpicklable object changes nothing
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (as_key(key), data))
+            db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, data))
 
-    def load(self, key: str | bytes) -> Any:
-        rows = self.query("SELECT data FROM results WHERE key = ?", as_key(key))
+    def load(self, key: str) -> Any:
+        rows = self.query("SELECT data FROM results WHERE key = ?", key)
         if not rows:
-            raise KeyError(as_key(key))
+            raise KeyError(key)
         return decode(rows[0][0])
 
-    def can_load(self, key: str | bytes) -> bool:
-        return bool(self.query("SELECT 1 FROM results WHERE key = ?", as_key(key)))
+    def can_load(self, key: str) -> bool:
+        return bool(self.query("SELECT 1 FROM results WHERE key = ?", key))
 
-    def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
-        wanted = list(map(as_key, keys))
+    def can_load_many(self, keys: Iterable[str]) -> set[str]:
+        wanted = list(keys)
         found: set[str] = set()
         for i in range(0, len(wanted), 500):  # one query per 500 keys
             batch = wanted[i : i + 500]
@@ -78,24 +77,24 @@ class memtest_store(base_store):
             found.update(row[0] for row in rows)
         return found
 
-    def remove(self, key: str | bytes) -> bool:
+    def remove(self, key: str) -> bool:
         with self.transaction() as db:
-            return db.execute("DELETE FROM results WHERE key = ?", (as_key(key),)).rowcount > 0
+            return db.execute("DELETE FROM results WHERE key = ?", (key,)).rowcount > 0
 
     def list(self) -> Iterator[str]:
         return iter([row[0] for row in self.query("SELECT key FROM results")])
 
     # -- locks ----------------------------------------------------------------------------
 
-    def getlock(self, key: str | bytes) -> memtest_lock:
-        return memtest_lock(self, as_key(key))
+    def getlock(self, key: str) -> memtest_lock:
+        return memtest_lock(self, key)
 
     def listlocks(self) -> list[str]:
         return [row[0] for row in self.query("SELECT key FROM locks")]
 
     def lock_infos(self) -> dict[str, LockInfo]:
         rows = self.query("SELECT key, record FROM locks")
-        return {key: LockInfo.from_dict(json.loads(record)) for key, record in rows}
+        return {key: LockInfo.from_json(record) for key, record in rows}
 
     def remove_locks(self) -> int:
         with self.transaction() as db:
@@ -105,7 +104,7 @@ class memtest_store(base_store):
         self._db.close()
 
 
-class memtest_lock(base_lock):
+class memtest_lock(Lock):
     """One task's lease: a row of the ``locks`` table holding a JSON :class:`LockInfo`."""
 
     def __init__(self, store: memtest_store, key: str) -> None:
@@ -115,11 +114,10 @@ class memtest_lock(base_lock):
 
     def _read(self, db: sqlite3.Connection) -> LockInfo | None:
         row = db.execute("SELECT record FROM locks WHERE key = ?", (self.key,)).fetchone()
-        return None if row is None else LockInfo.from_dict(json.loads(row[0]))
+        return None if row is None else LockInfo.from_json(row[0])
 
     def _write(self, db: sqlite3.Connection, info: LockInfo) -> None:
-        record = json.dumps(info.to_dict())
-        db.execute("INSERT OR REPLACE INTO locks VALUES (?, ?)", (self.key, record))
+        db.execute("INSERT OR REPLACE INTO locks VALUES (?, ?)", (self.key, info.to_json()))
 
     def _mine(self, db: sqlite3.Connection) -> LockInfo | None:
         info = self._read(db)
@@ -177,7 +175,7 @@ class memtest_lock(base_lock):
 
     def info(self) -> LockInfo | None:
         rows = self.store.query("SELECT record FROM locks WHERE key = ?", self.key)
-        return None if not rows else LockInfo.from_dict(json.loads(rows[0][0]))
+        return None if not rows else LockInfo.from_json(rows[0][0])
 
 
 def from_jugdir(jugdir: str) -> memtest_store:

@@ -1,4 +1,4 @@
-"""Selecting tasks by name: the one matcher behind ``--target`` of ``execute`` and ``invalidate``.
+"""Selecting tasks by name: the one matcher behind every ``--target`` (execute, invalidate, the shell).
 
 A pattern is one of:
 
@@ -16,13 +16,9 @@ import re
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 
-from jug.errors import JugError
+from jug.errors import BadPatternError
 
-__all__ = ["BadPatternError", "compile_pattern", "compile_patterns", "name_matches"]
-
-
-class BadPatternError(JugError):
-    """A ``--target`` pattern is not valid (an unparsable regular expression)."""
+__all__ = ["compile_pattern", "compile_patterns", "name_matches"]
 
 
 def compile_pattern(pattern: str) -> Callable[[str], bool]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO
 

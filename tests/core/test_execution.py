@@ -1,4 +1,5 @@
-"""The execution loop and status counting as Python APIs (no subprocess)."""
+"""The engine (jug.execution) as a Python API: the loop, its options and result, status
+counting, the graph (no subprocess; jug-core only)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,11 @@ import time
 
 import pytest
 
-import jug.jug
 import jug.runtime
 from jug import Task, TaskGenerator
+from jug.execution import ExecutionOptions, Executor, TaskGraph, execute, status_counts
+from jug.execution.matching import name_matches
 from jug.store import LockInfo
-from jug.subcommands._executor import ExecuteOptions, Executor
-from jug.subcommands._graph import TaskGraph, name_matches
-from jug.subcommands.status import format_status, status_counts
 from jug.task import alltasks
 
 calls: list[str] = []
@@ -72,7 +71,7 @@ def test_keep_going_records_failures(memory_store):
     bad = broken(1)
     consume(bad)
     produce(2)
-    result = Executor(memory_store, ExecuteOptions(keep_going=True), stream=stream).run(
+    result = Executor(memory_store, ExecutionOptions(keep_going=True), stream=stream).run(
         list(alltasks)
     )
     assert result.exit_code == 1
@@ -87,7 +86,7 @@ def test_keep_going_records_failures(memory_store):
 
 def test_keep_failed_marks_the_task(memory_store):
     bad = broken(1)
-    Executor(memory_store, ExecuteOptions(keep_failed=True), stream=io.StringIO()).run([bad])
+    Executor(memory_store, ExecutionOptions(keep_failed=True), stream=io.StringIO()).run([bad])
     info = memory_store.locks[bad.hash().decode()]
     assert info.failed and "ValueError: broken 1" in info.error
 
@@ -121,7 +120,7 @@ class _Recording(Executor):
 def test_extension_points_are_called(memory_store):
     consume(produce(1))
     broken(2)
-    ex = _Recording(memory_store, ExecuteOptions(keep_going=True), stream=io.StringIO())
+    ex = _Recording(memory_store, ExecutionOptions(keep_going=True), stream=io.StringIO())
     ex.run(list(alltasks))
     assert ex.events == [
         "start",
@@ -146,24 +145,24 @@ def test_should_stop_ends_execution_early(memory_store):
 
 def test_lease_option_sets_the_store_lease(memory_store):
     t = produce(1)
-    Executor(memory_store, ExecuteOptions(lease=5.0)).run([t])
+    Executor(memory_store, ExecutionOptions(lease=5.0)).run([t])
     assert memory_store.lease == 5.0
 
 
 def test_invalid_options():
     with pytest.raises(ValueError, match="lease"):
-        ExecuteOptions(lease=-1)
+        ExecutionOptions(lease=-1)
     with pytest.raises(ValueError):
-        ExecuteOptions(nr_wait_cycles=-1)
-    assert ExecuteOptions(pdb=True).debug is True
-    assert ExecuteOptions(target="f").target == ["f"]
+        ExecutionOptions(nr_wait_cycles=-1)
+    assert ExecutionOptions(pdb=True).debug is True
+    assert ExecutionOptions(target="f").target == ["f"]
 
 
 def test_progress_line_on_a_terminal(memory_store):
     stream = io.StringIO()
     for i in range(3):
         slowish(i)
-    Executor(memory_store, ExecuteOptions(progress=True), stream=stream).run(list(alltasks))
+    Executor(memory_store, ExecutionOptions(progress=True), stream=stream).run(list(alltasks))
     out = stream.getvalue()
     assert "\r" in out and "/3 tasks done" in out and f"{__name__}.slowish" in out
     assert out.endswith("\r\x1b[K")  # the line is erased at the end
@@ -177,11 +176,11 @@ def test_no_progress_when_not_a_terminal(memory_store):
 
 
 def test_summary_table():
-    from collections import Counter
+    from jug.execution import ExecutionResult
 
-    from jug.subcommands._executor import ExecutionResult
-
-    r = ExecutionResult(executed=Counter({"m.a": 2}), loaded=Counter({"m.b": 3}))
+    r = ExecutionResult()
+    r.executed["m.a"] = 2
+    r.loaded["m.b"] = 3
     lines = r.summary().splitlines()
     assert lines[0].split() == ["Executed", "Loaded", "Task", "name"]
     assert lines[2].split() == ["2", "0", "m.a"]
@@ -210,8 +209,6 @@ def test_status_counts_every_state(memory_store):
     assert (produce_c.running, produce_c.stale, produce_c.failed) == (1, 1, 1)
     assert (consume_c.waiting, consume_c.ready) == (1, 1)
     assert waiting is not None
-    short = format_status(counts, short=True)
-    assert short == "3 tasks to be run, 1 finished, (1 running), 1 failed, 1 stale."
 
 
 def test_graph_merges_duplicates_and_adds_missing_dependencies(memory_store):
@@ -255,7 +252,7 @@ def test_execute_api_on_a_jugfile(tmp_path, memory_store, monkeypatch):
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setattr(jug.runtime, "_jug_running", False)
     try:
-        result = jug.jug.execute(str(jugfile), "dict_store", nr_wait_cycles=0)
+        result = execute(str(jugfile), memory_store, nr_wait_cycles=0)
     finally:
         sys.modules.pop("apijug", None)
     assert result.exit_code == 0, result.problems

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from jug import log
 from jug.task import Task
-
-from . import _log
 
 
 class LeaseKeeper:
@@ -65,7 +64,7 @@ class LeaseKeeper:
                 try:
                     ok = task.refresh_lock()
                 except Exception as exc:  # a transient store error must not kill the thread
-                    _log.warning("could not refresh the lock of %s: %s", task.name, exc)
+                    log.warning("could not refresh the lock of %s: %s", task.name, exc)
                     continue
                 if not ok:
                     self._lost = True

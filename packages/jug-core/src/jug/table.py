@@ -1,6 +1,7 @@
 """The per-task-name tables of ``jug status``, ``execute``, ``invalidate`` and ``count``.
 
-One implementation for the command line (jug-cli) and :func:`jug.io.print_task_summary_table`.
+One implementation for the command line, :meth:`jug.execution.ExecutionResult.summary` and
+:func:`jug.io.print_task_summary_table`.
 
 Count columns are 12 characters wide when the terminal has room; on a narrow terminal they
 shrink to what their titles and numbers need. Task names are never cut or wrapped (so that

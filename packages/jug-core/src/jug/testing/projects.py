@@ -1,280 +1,41 @@
-"""Helpers for testing code that uses jug.
+"""Testing with real ``jug`` processes: scratch projects, and reading what jug prints.
 
-Everything here needs nothing but jug-core and the standard library, so it can be imported
-in any test suite. Two kinds of helpers:
-
-In the test's own process
-    :class:`MemoryStore` keeps results and lease records in a dict. It follows the full
-    :class:`jug.store.Store` contract, so tasks can be built, run (:func:`run_all`) and
-    inspected in a unit test; :func:`memory_store` installs a fresh one around a block.
-    :func:`scratch_modules` writes functions to real modules, so tasks can pickle and
-    hash them by name::
-
-        from jug import TaskGenerator
-        from jug.testing import memory_store, run_all
-
-        @TaskGenerator
-        def double(x):
-            return 2 * x
-
-        with memory_store():
-            t = double(2)
-            run_all()
-            assert t.value() == 4
-
-In real processes
-    :class:`JugProject` is a scratch directory where the real ``jug`` program runs (it needs
-    jug-cli installed when a test runs it, not when this module is imported), with its own
-    HOME so that the user's configuration files never apply. :func:`parse_status_table`
-    and :func:`parse_summary_table` read the tables that ``jug status`` and
-    ``jug execute`` print, :func:`wait_until` polls for what a background worker does, and
-    :func:`counting_jugfile` / :data:`HOLDING_JUGFILE` are jugfiles made for checking
-    several workers at once (each task runs exactly once; a task that waits to be released).
+:class:`JugProject` is a scratch directory where the real ``jug`` program runs (it needs
+jug-cli installed when a test runs it, not when this module is imported), with its own
+HOME so that the user's configuration files never apply. :func:`parse_status_table` and
+:func:`parse_summary_table` read the tables that ``jug status`` and ``jug execute`` print,
+:func:`wait_until` polls for what a background worker does, and :func:`counting_jugfile` /
+:data:`HOLDING_JUGFILE` are jugfiles made for checking several workers at once (each task
+runs exactly once; a task that waits to be released).
 """
 
 from __future__ import annotations
 
 import builtins
 import collections
-import contextlib
-import copy
-import importlib
 import json
 import os
-import pickle
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import ModuleType
 
-from .store import Lock, LockInfo, Store, as_key
-from .task import Task, alltasks
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms per process
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
     "HOLDING_JUGFILE",
     "JugProject",
-    "MemoryStore",
     "count_executions",
     "counting_jugfile",
-    "memory_store",
     "parse_status_table",
     "parse_summary_table",
-    "run_all",
-    "scratch_modules",
     "wait_until",
 ]
 
-
-# -- in the test's own process -----------------------------------------------------------
-
-
-class _MemoryLock(Lock):
-    def __init__(self, store: MemoryStore, key: str) -> None:
-        self.store = store
-        self.key = key
-        self.token: str | None = None
-
-    def _held(self) -> LockInfo | None:
-        info = self.store.locks.get(self.key)
-        if info is not None and self.token is not None and info.token == self.token:
-            return info
-        return None
-
-    def get(self) -> bool:
-        current = self.store.locks.get(self.key)
-        if current is not None and not current.is_stale():
-            return False
-        info = LockInfo.new(self.store.lease)
-        self.store.locks[self.key] = info
-        self.token = info.token
-        return True
-
-    def release(self) -> None:
-        if self._held() is not None:
-            del self.store.locks[self.key]
-        self.token = None
-
-    def force_release(self) -> None:
-        self.store.locks.pop(self.key, None)
-        self.token = None
-
-    def is_locked(self) -> bool:
-        return self.key in self.store.locks
-
-    def fail(self, error: str = "") -> bool:
-        info = self._held()
-        if info is None:
-            return False
-        info.failed = True
-        info.error = error
-        info.failed_at = time.time()
-        self.token = None
-        return True
-
-    def is_failed(self) -> bool:
-        info = self.store.locks.get(self.key)
-        return info is not None and info.failed
-
-    def refresh(self) -> bool:
-        info = self._held()
-        if info is None:
-            return False
-        info.heartbeat = time.time()
-        return True
-
-    def info(self) -> LockInfo | None:
-        return self.store.locks.get(self.key)
-
-
-class MemoryStore(Store):
-    """An in-process store: results are kept pickled, as a real store would."""
-
-    def __init__(self) -> None:
-        self.results: dict[str, bytes] = {}
-        self.locks: dict[str, LockInfo] = {}
-
-    def dump(self, obj: Any, key: str | bytes) -> None:
-        self.results[as_key(key)] = pickle.dumps(obj, protocol=5)
-
-    def load(self, key: str | bytes) -> Any:
-        return pickle.loads(self.results[as_key(key)])
-
-    def can_load(self, key: str | bytes) -> bool:
-        return as_key(key) in self.results
-
-    def remove(self, key: str | bytes) -> bool:
-        return self.results.pop(as_key(key), None) is not None
-
-    def list(self) -> Iterator[str]:
-        return iter(builtins.list(self.results))
-
-    def getlock(self, key: str | bytes) -> Lock:
-        return _MemoryLock(self, as_key(key))
-
-    def listlocks(self) -> builtins.list[str]:
-        return builtins.list(self.locks)
-
-    def remove_locks(self) -> int:
-        n = len(self.locks)
-        self.locks.clear()
-        return n
-
-    def lock_infos(self) -> dict[str, LockInfo]:
-        return {k: copy.copy(v) for k, v in self.locks.items()}
-
-    def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
-        return {k for k in map(as_key, keys) if k in self.results}
-
-
-def run_all(tasks: Iterable[Task] | None = None) -> int:
-    """Run every task (default: all defined so far) in dependency order; return how many ran.
-
-    A simple sequential executor for tests: no locks, no waiting.
-    """
-    todo = builtins.list(alltasks if tasks is None else tasks)
-    ran = 0
-    progress = True
-    while todo and progress:
-        progress = False
-        rest = []
-        for t in todo:
-            if t.can_load():
-                continue
-            if t.can_run():
-                t.run()
-                ran += 1
-                progress = True
-            else:
-                rest.append(t)
-        todo = rest
-    if todo:
-        raise RuntimeError(f"{len(todo)} tasks could not run (missing dependencies)")
-    return ran
-
-
-@contextlib.contextmanager
-def memory_store() -> Iterator[MemoryStore]:
-    """Install a fresh :class:`MemoryStore` as the tasks' store for the ``with`` block.
-
-    The list of defined tasks (``jug.task.alltasks``) is emptied on the way in and on the
-    way out, and the previous store is put back, so tests do not see each other's tasks.
-
-    Yields
-    ------
-    MemoryStore
-        The store that tasks created inside the block save their results in.
-
-    Examples
-    --------
-    A pytest fixture::
-
-        @pytest.fixture
-        def store():
-            with memory_store() as s:
-                yield s
-    """
-    saved = Task.store
-    del alltasks[:]
-    store = MemoryStore()
-    Task.store = store
-    try:
-        yield store
-    finally:
-        Task.store = saved
-        del alltasks[:]
-
-
-@contextlib.contextmanager
-def scratch_modules(
-    directory: str | os.PathLike[str],
-) -> Iterator[Callable[[str, str], ModuleType]]:
-    """Write Python modules into *directory* and import them, for the ``with`` block.
-
-    Task functions are pickled and hashed by their module and name, so a test that defines
-    tasks needs them in a real, importable module rather than in a string given to ``exec``.
-
-    Parameters
-    ----------
-    directory : path-like
-        Where the module files go (a test's temporary directory). It is put first on
-        ``sys.path`` for the block.
-
-    Yields
-    ------
-    callable
-        ``make(name, source)``: writes *source* (dedented) to ``NAME.py``, imports it anew
-        and returns the module. Modules made this way are forgotten (removed from
-        ``sys.modules``) after the block, and *directory* leaves ``sys.path``.
-    """
-    where = os.fspath(directory)
-    sys.path.insert(0, where)
-    importlib.invalidate_caches()
-    created: builtins.list[str] = []
-
-    def make(name: str, source: str) -> ModuleType:
-        Path(where, f"{name}.py").write_text(textwrap.dedent(source))
-        sys.modules.pop(name, None)
-        created.append(name)
-        importlib.invalidate_caches()
-        return importlib.import_module(name)
-
-    try:
-        yield make
-    finally:
-        for name in created:
-            sys.modules.pop(name, None)
-        with contextlib.suppress(ValueError):
-            sys.path.remove(where)
-
-
-# -- in real processes -------------------------------------------------------------------
 
 #: How the ``jug`` program is started: the test's own interpreter, so it is the jug
 #: installed beside the tests whatever is on PATH.

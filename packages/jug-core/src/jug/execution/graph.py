@@ -11,21 +11,11 @@ from collections.abc import Container, Iterable, Iterator, Sequence
 from itertools import compress
 from operator import attrgetter
 
-from jug.task import Task, Tasklet, task_keys
+from jug.task import Task, base_tasks, task_keys
 
-from ._matching import compile_patterns, name_matches
+from .matching import compile_patterns
 
-__all__ = ["TaskGraph", "base_tasks", "hash_graph", "name_matches"]
-
-
-def base_tasks(dep: Task | Tasklet) -> list[Task]:
-    """The Tasks whose results *dep* needs (a Tasklet needs its base's, and its index's)."""
-    if isinstance(dep, Task):
-        return [dep]
-    out: list[Task] = []
-    for d in dep.dependencies():
-        out.extend(base_tasks(d))
-    return out
+__all__ = ["TaskGraph", "hash_graph"]
 
 
 def _key(t: Task) -> str:
@@ -195,7 +185,7 @@ class TaskGraph:
         return [self.task[h], *self.copies.get(h, ())]
 
     def matching(self, patterns: Sequence[str]) -> list[str]:
-        """Hashes of the tasks whose name matches one of *patterns* (see :mod:`._matching`)."""
+        """Hashes of the tasks whose name matches one of *patterns* (see :mod:`.matching`)."""
         matches = compile_patterns(patterns)
         return [h for h in self.order if matches(self.task[h].name)]
 

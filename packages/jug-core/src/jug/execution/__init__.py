@@ -1,0 +1,103 @@
+"""The engine: running tasks against a store, and knowing where each task stands.
+
+Everything ``jug execute``, ``status``, ``check``, ``graph``, ``invalidate`` and the shell
+do with tasks is here, as a Python API that needs nothing but jug-core (and a store)::
+
+    from jug.execution import execute
+
+    result = execute("primes.py", "primes.jugdata")
+    print(result.summary())
+
+Any number of processes calling :func:`execute` on one store share the work, exactly as
+``jug execute`` workers do. The parts:
+
+:func:`execute`, :class:`Executor`
+    the loop: lock, run, save, release, in dependency order (:mod:`.executor`);
+:class:`ExecutionOptions`, :class:`ExecutionResult`, :class:`StopReason`
+    how it runs, what it did and why it ended (:mod:`.options`, :mod:`.result`);
+:class:`TaskGraph`, :func:`hash_graph`
+    the tasks by hash, with their dependencies and dependents (:mod:`.graph`);
+:class:`TaskState`, :class:`TaskCounts`, :func:`task_states`, :func:`count_states`
+    where each task stands, and counts per name (:mod:`.states`);
+:func:`invalidate`
+    removing results and everything computed from them (:mod:`.invalidation`);
+:mod:`.hooks`
+    the hook points the loop fires; :mod:`.matching`: task-name patterns;
+    :mod:`.interrupts`: SIGTERM that releases the running task's lock.
+
+Names are imported on first use, so that ``jug status`` does not pay for the loop.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .executor import Executor, execute
+    from .graph import TaskGraph, hash_graph
+    from .invalidation import Invalidation, invalidate
+    from .options import ExecutionOptions
+    from .result import ExecutionResult, StopReason, TaskFailure
+    from .states import (
+        TaskCounts,
+        TaskState,
+        count_states,
+        status_counts,
+        task_states,
+        total_counts,
+    )
+
+__all__ = [
+    "ExecutionOptions",
+    "ExecutionResult",
+    "Executor",
+    "Invalidation",
+    "StopReason",
+    "TaskCounts",
+    "TaskFailure",
+    "TaskGraph",
+    "TaskState",
+    "count_states",
+    "execute",
+    "hash_graph",
+    "invalidate",
+    "status_counts",
+    "task_states",
+    "total_counts",
+]
+
+# Where each public name lives.
+_HOMES = {
+    "Executor": "executor",
+    "execute": "executor",
+    "ExecutionOptions": "options",
+    "ExecutionResult": "result",
+    "StopReason": "result",
+    "TaskFailure": "result",
+    "TaskGraph": "graph",
+    "hash_graph": "graph",
+    "Invalidation": "invalidation",
+    "invalidate": "invalidation",
+    "TaskCounts": "states",
+    "TaskState": "states",
+    "count_states": "states",
+    "status_counts": "states",
+    "task_states": "states",
+    "total_counts": "states",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,122 @@
+"""What a run of the execution loop did: :class:`ExecutionResult`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from enum import StrEnum
+
+__all__ = ["ExecutionResult", "StopReason", "TaskFailure"]
+
+
+class StopReason(StrEnum):
+    """Why a run of the execution loop ended."""
+
+    #: Every task it was given has its result.
+    FINISHED = "finished"
+    #: An exit check (or a hook) asked to stop before the next task; the rest is left for
+    #: later runs. Not a failure.
+    EXIT_CHECK = "exit-check"
+    #: A task raised, and the run was not told to keep going.
+    TASK_FAILED = "task-failed"
+    #: Tasks held by other workers did not finish within the patience of the run
+    #: (``wait_cycle_time * nr_wait_cycles``).
+    GAVE_UP_WAITING = "gave-up-waiting"
+    #: Nothing more could run here: what is left depends on failed tasks, is marked as
+    #: failed, or lies past a barrier the run cannot pass.
+    BLOCKED = "blocked"
+
+
+class TaskFailure:
+    """A task that raised: its name, hash and formatted traceback."""
+
+    __slots__ = ("name", "hash", "error")
+
+    def __init__(self, name: str, hash: str, error: str) -> None:
+        self.name = name
+        self.hash = hash
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"TaskFailure(name={self.name!r}, hash={self.hash!r}, error={self.error!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not TaskFailure:
+            return NotImplemented
+        return (self.name, self.hash, self.error) == (other.name, other.hash, other.error)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class ExecutionResult:
+    """What one run did, per task name, and why it ended.
+
+    Attributes
+    ----------
+    executed : Counter
+        Task name → number of tasks this run computed.
+    loaded : Counter
+        Task name → number of tasks whose results were already stored (or were stored by
+        another worker meanwhile).
+    failures : list of TaskFailure
+        The tasks that raised in this run.
+    undone : int
+        Tasks left without a result.
+    end : StopReason
+        Why the run ended.
+    stop_message : str or None
+        With :attr:`StopReason.EXIT_CHECK`: the message of the check that stopped the run.
+    problems : list of str
+        One line per reason why work was left undone.
+    """
+
+    def __init__(self) -> None:
+        self.executed: Counter[str] = Counter()
+        self.loaded: Counter[str] = Counter()
+        self.failures: list[TaskFailure] = []
+        self.undone = 0
+        self.end = StopReason.FINISHED
+        self.stop_message: str | None = None
+        self.problems: list[str] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"ExecutionResult(end={self.end.value!r}, executed={dict(self.executed)!r}, "
+            f"loaded={dict(self.loaded)!r}, failed={dict(self.failed)!r}, undone={self.undone})"
+        )
+
+    @property
+    def failed(self) -> Counter[str]:
+        """Task name → number of tasks that raised in this run."""
+        return Counter(f.name for f in self.failures)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every task has its result and none failed here."""
+        return not self.failures and self.undone == 0 and not self.problems
+
+    @property
+    def exit_code(self) -> int:
+        """0 if :attr:`ok`, or if an exit check ended the run (with its message) and no task
+        failed; else 1."""
+        if self.stop_message is not None and not self.failures:
+            return 0
+        return 0 if self.ok else 1
+
+    def summary(self, short: bool = False) -> str:
+        """The table of executed and loaded tasks per name (or, if *short*, one line)."""
+        from jug.table import format_table
+
+        failed = self.failed
+        if short:
+            text = (
+                f"Executed {sum(self.executed.values())} tasks, loaded {sum(self.loaded.values())}"
+            )
+            if failed:
+                text += f", {sum(failed.values())} failed"
+            return text + "."
+        names = sorted(set(self.executed) | set(self.loaded) | set(failed))
+        headers = ["Executed", "Loaded"] + (["Failed"] if failed else [])
+        rows = [
+            (n, [self.executed[n], self.loaded[n]] + ([failed[n]] if failed else [])) for n in names
+        ]
+        return format_table(headers, rows)

@@ -1,0 +1,286 @@
+"""Testing in the test's own process: an in-memory store, and tasks in real modules.
+
+:class:`MemoryStore` is the reference store: it keeps results and lease records in
+dictionaries and follows the whole :class:`jug.store.Store` contract, so tasks can be built,
+run (:func:`run_all`, or :func:`jug.execution.execute`) and inspected in a unit test;
+:func:`memory_store` installs a fresh one around a block. :func:`scratch_modules` writes
+functions to real modules, so tasks can pickle and hash them by name::
+
+    from jug import TaskGenerator
+    from jug.testing import memory_store, run_all
+
+    @TaskGenerator
+    def double(x):
+        return 2 * x
+
+    with memory_store():
+        t = double(2)
+        run_all()
+        assert t.value() == 4
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import importlib
+import os
+import pickle
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+from jug.store import Lock, LockInfo, Store, as_key
+from jug.task import Task, alltasks
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["MemoryStore", "memory_store", "run_all", "scratch_modules"]
+
+
+class MemoryStore(Store):
+    """The reference store: results and lease records in dictionaries, in this process.
+
+    It keeps the whole :class:`jug.store.Store` contract in the plainest way (one mutex
+    around every operation), and passes :mod:`jug.testing.store_contract`; read it as a
+    model when writing a backend. Results are kept pickled, as a real store would, so a
+    result that cannot be pickled fails here too.
+
+    Attributes
+    ----------
+    results : dict
+        Key → pickled result.
+    locks : dict
+        Key → :class:`~jug.store.LockInfo` of each lock and failed mark.
+    """
+
+    def __init__(self) -> None:
+        self.results: dict[str, bytes] = {}
+        self.locks: dict[str, LockInfo] = {}
+        self.mutex = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"MemoryStore({len(self.results)} results, {len(self.locks)} locks)"
+
+    def dump(self, obj: Any, key: str | bytes) -> None:
+        data = pickle.dumps(obj, protocol=5)  # before taking the mutex: it may raise
+        with self.mutex:
+            self.results[as_key(key)] = data
+
+    def load(self, key: str | bytes) -> Any:
+        with self.mutex:
+            data = self.results[as_key(key)]
+        return pickle.loads(data)
+
+    def can_load(self, key: str | bytes) -> bool:
+        return as_key(key) in self.results
+
+    def remove(self, key: str | bytes) -> bool:
+        with self.mutex:
+            return self.results.pop(as_key(key), None) is not None
+
+    def list(self) -> Iterator[str]:
+        with self.mutex:
+            return iter(builtins.list(self.results))
+
+    def getlock(self, key: str | bytes) -> MemoryLock:
+        return MemoryLock(self, as_key(key))
+
+    def listlocks(self) -> builtins.list[str]:
+        with self.mutex:
+            return builtins.list(self.locks)
+
+    def remove_locks(self) -> int:
+        with self.mutex:
+            n = len(self.locks)
+            self.locks.clear()
+        return n
+
+    def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
+        with self.mutex:
+            return {k for k in map(as_key, keys) if k in self.results}
+
+    def lock_infos(self) -> dict[str, LockInfo]:
+        with self.mutex:
+            return {k: v.copy() for k, v in self.locks.items()}
+
+
+class MemoryLock(Lock):
+    """One task's lease in a :class:`MemoryStore`."""
+
+    def __init__(self, store: MemoryStore, key: str) -> None:
+        self.store = store
+        self.key = key
+        self.token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"MemoryLock({self.key!r})"
+
+    def _held(self) -> LockInfo | None:
+        """The record, if this object holds the lock (call with the mutex held)."""
+        info = self.store.locks.get(self.key)
+        if info is not None and self.token is not None and info.token == self.token:
+            return info
+        return None
+
+    def get(self) -> bool:
+        with self.store.mutex:
+            if self._held() is not None:
+                return False  # held already: a second get() must not succeed
+            current = self.store.locks.get(self.key)
+            if current is not None and not current.is_stale():
+                return False
+            info = LockInfo.new(self.store.lease)
+            self.store.locks[self.key] = info
+            self.token = info.token
+            return True
+
+    def release(self) -> None:
+        with self.store.mutex:
+            info = self._held()
+            if info is not None and not info.failed:
+                del self.store.locks[self.key]
+            self.token = None
+
+    def refresh(self) -> bool:
+        with self.store.mutex:
+            info = self._held()
+            if info is None or info.failed:
+                return False
+            info.heartbeat = time.time()
+            return True
+
+    def fail(self, error: str = "") -> bool:
+        with self.store.mutex:
+            info = self._held()
+            if info is None:
+                return False
+            info.failed = True
+            info.error = error
+            info.failed_at = time.time()
+            self.token = None
+            return True
+
+    def force_release(self) -> None:
+        with self.store.mutex:
+            self.store.locks.pop(self.key, None)
+            self.token = None
+
+    def is_locked(self) -> bool:
+        return self.key in self.store.locks
+
+    def is_failed(self) -> bool:
+        info = self.store.locks.get(self.key)
+        return info is not None and info.failed
+
+    def info(self) -> LockInfo | None:
+        with self.store.mutex:
+            info = self.store.locks.get(self.key)
+            return None if info is None else info.copy()
+
+
+def run_all(tasks: Iterable[Task] | None = None) -> int:
+    """Run every task (default: all defined so far) in dependency order; return how many ran.
+
+    A simple sequential executor for tests: no locks, no waiting.
+    """
+    todo = builtins.list(alltasks if tasks is None else tasks)
+    ran = 0
+    progress = True
+    while todo and progress:
+        progress = False
+        rest = []
+        for t in todo:
+            if t.can_load():
+                continue
+            if t.can_run():
+                t.run()
+                ran += 1
+                progress = True
+            else:
+                rest.append(t)
+        todo = rest
+    if todo:
+        raise RuntimeError(f"{len(todo)} tasks could not run (missing dependencies)")
+    return ran
+
+
+@contextlib.contextmanager
+def memory_store() -> Iterator[MemoryStore]:
+    """Install a fresh :class:`MemoryStore` as the tasks' store for the ``with`` block.
+
+    The list of defined tasks (``jug.task.alltasks``) is emptied on the way in and on the
+    way out, and the previous store is put back, so tests do not see each other's tasks.
+
+    Yields
+    ------
+    MemoryStore
+        The store that tasks created inside the block save their results in.
+
+    Examples
+    --------
+    A pytest fixture::
+
+        @pytest.fixture
+        def store():
+            with memory_store() as s:
+                yield s
+    """
+    saved = Task.store
+    del alltasks[:]
+    store = MemoryStore()
+    Task.store = store
+    try:
+        yield store
+    finally:
+        Task.store = saved
+        del alltasks[:]
+
+
+@contextlib.contextmanager
+def scratch_modules(
+    directory: str | os.PathLike[str],
+) -> Iterator[Callable[[str, str], ModuleType]]:
+    """Write Python modules into *directory* and import them, for the ``with`` block.
+
+    Task functions are pickled and hashed by their module and name, so a test that defines
+    tasks needs them in a real, importable module rather than in a string given to ``exec``.
+
+    Parameters
+    ----------
+    directory : path-like
+        Where the module files go (a test's temporary directory). It is put first on
+        ``sys.path`` for the block.
+
+    Yields
+    ------
+    callable
+        ``make(name, source)``: writes *source* (dedented) to ``NAME.py``, imports it anew
+        and returns the module. Modules made this way are forgotten (removed from
+        ``sys.modules``) after the block, and *directory* leaves ``sys.path``.
+    """
+    where = os.fspath(directory)
+    sys.path.insert(0, where)
+    importlib.invalidate_caches()
+    created: builtins.list[str] = []
+
+    def make(name: str, source: str) -> ModuleType:
+        Path(where, f"{name}.py").write_text(textwrap.dedent(source))
+        sys.modules.pop(name, None)
+        created.append(name)
+        importlib.invalidate_caches()
+        return importlib.import_module(name)
+
+    try:
+        yield make
+    finally:
+        for name in created:
+            sys.modules.pop(name, None)
+        with contextlib.suppress(ValueError):
+            sys.path.remove(where)

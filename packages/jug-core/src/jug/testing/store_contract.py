@@ -1,0 +1,465 @@
+"""The store contract: the checks every jug backend must pass, to run against your own.
+
+Subclass :class:`StoreContract` in a test module, naming the subclass ``Test…`` so that
+pytest collects it, and say how to make a fresh, empty store::
+
+    from jug.testing.store_contract import SharedStoreContract
+    from mypackage.mystore import MyStore
+
+    class TestMyStore(SharedStoreContract):
+        def make_store(self, directory):
+            return MyStore(directory + "/store")
+
+        # How another process opens the same store (through the jug.backends entry
+        # points): for the checks with several processes.
+        def shared_jugdir(self, store):
+            return "mystore:" + store.path
+
+Every ``test_*`` method is one check: results round-trip (plain Python objects; numpy
+arrays too when numpy is installed), replace and disappear as documented, bulk queries
+agree with single ones, locks are exclusive, owner-checked leases that go stale and are
+reclaimed, failure records never go stale. :class:`SharedStoreContract` adds the checks
+with several processes (racing for the same locks, each won exactly once), for stores
+that several processes share; a store private to one process subclasses
+:class:`StoreContract`.
+
+The class needs no test framework: it raises :class:`AssertionError` on a failure and
+:class:`unittest.SkipTest` (which pytest and unittest both honour) for checks that do not
+apply. jug's own tests run it over the file store, ``dict_store``, ``dict_store:FILE``,
+the redis store (on Redis 7 and Valkey), :class:`jug.testing.MemoryStore` and a SQLite
+plugin.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+
+from jug.execution.states import TaskState
+from jug.store import DEFAULT_LEASE, LockOutcome, Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["SharedStoreContract", "StoreContract", "key"]
+
+
+def key(name: str) -> str:
+    """A key shaped like a task's hash (40 hexadecimal characters), made from *name*."""
+    return hashlib.sha1(name.encode()).hexdigest()
+
+
+# Plain objects every store must give back equal and of the same type.
+_PLAIN_VALUES: dict[str, Any] = {
+    "none": None,
+    "int": 42,
+    "big_int": 2**100,
+    "float": 2.5,
+    "str": "héllo",
+    "bytes": b"\x00\x01",
+    "tuple": (1, "a", None),
+    "dict": {"a": [1, 2, (3, None)], 4: {"x"}},
+    "empty_list": [],
+    "nested": {"rows": [[1.5] * 3] * 4},
+}
+
+# Another process trying to take every key (after a start file appears); prints what it won.
+_CONTENDER = """
+import json, os, sys, time
+from jug.backend_registry import open_store
+jugdir, go, keys = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+store = open_store(jugdir)
+while not os.path.exists(go):
+    time.sleep(0.002)
+print(json.dumps([key for key in keys if store.getlock(key).get()]))
+store.close()
+"""
+
+
+class StoreContract:
+    """The checks of the store contract (see the module's documentation).
+
+    Override :meth:`make_store`. Each check makes its own store (:attr:`store`) in a fresh
+    temporary directory, closed and deleted afterwards.
+    """
+
+    #: Seconds a lease lasts in the checks of expiry (short, so that they run fast).
+    SHORT_LEASE = 1.0
+
+    def make_store(self, directory: str) -> Store:
+        """A fresh, empty store keeping its data in or below *directory* (if it needs one)."""
+        raise NotImplementedError("a StoreContract subclass must define make_store()")
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The store of the current check (made on first use)."""
+        current = self.__dict__.get("_store")
+        if current is None:
+            self._directory = tempfile.mkdtemp(prefix="jug-contract-")
+            current = self._store = self.make_store(self._directory)
+        return current
+
+    def teardown_method(self, method: Any = None) -> None:
+        """Close the check's store and delete its directory (pytest calls this)."""
+        current = self.__dict__.pop("_store", None)
+        if current is not None:
+            current.close()
+        directory = self.__dict__.pop("_directory", None)
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    tearDown = teardown_method  # unittest's name
+
+    # -- results ----------------------------------------------------------------------------
+
+    def test_plain_values_round_trip(self) -> None:
+        for name, value in _PLAIN_VALUES.items():
+            self.store.dump(value, key(name))
+        for name, value in _PLAIN_VALUES.items():
+            assert self.store.can_load(key(name)), name
+            back = self.store.load(key(name))
+            assert type(back) is type(value) and back == value, (name, back)
+
+    def test_numpy_arrays_round_trip(self) -> None:
+        try:
+            import numpy as np
+        except ImportError:
+            raise unittest.SkipTest("numpy is not installed") from None
+        arrays = {
+            "array": np.arange(10),
+            "array_0d": np.array(3.5),
+            "array_object": np.array([1, "a", None], dtype=object),
+            "array_noncontiguous": np.arange(40).reshape(5, 8)[::2, 1::3],
+            "array_fortran": np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+            "array_empty": np.zeros((0, 3)),
+            "array_record": np.array([(1, 2.0)], dtype=[("a", "<i4"), ("b", "<f8")]),
+            "array_bool": np.array([True, False]),
+            "array_str": np.array(["ab", "c"]),
+            "masked": np.ma.array([1, 2], mask=[False, True]),
+        }
+        for name, value in arrays.items():
+            self.store.dump(value, key(name))
+        for name, value in arrays.items():
+            back = self.store.load(key(name))
+            assert type(back) is type(value), name
+            assert back.dtype == value.dtype and back.shape == value.shape, name
+            assert back.tolist() == value.tolist(), name
+        nested = {"a": [np.arange(3), np.ma.array([1, 2], mask=[False, True])]}
+        self.store.dump(nested, key("nested"))
+        back = self.store.load(key("nested"))
+        assert back["a"][0].tolist() == [0, 1, 2]
+        assert back["a"][1].mask.tolist() == [False, True]
+
+    def test_large_result(self) -> None:
+        big = bytes(range(256)) * 40_000  # ~10 MB
+        value = {"big": big, "tail": list(range(1000))}
+        self.store.dump(value, key("large"))
+        assert self.store.load(key("large")) == value
+
+    def test_dump_replaces(self) -> None:
+        self.store.dump(1, key("a"))
+        self.store.dump([2], key("a"))
+        assert self.store.load(key("a")) == [2]
+        assert builtins.list(self.store.list()) == [key("a")]
+
+    def test_failed_dump_leaves_the_previous_value(self) -> None:
+        self.store.dump("before", key("a"))
+        try:
+            self.store.dump(lambda: None, key("a"))  # cannot be pickled
+        except Exception:
+            pass
+        else:
+            raise AssertionError("dumping an unpicklable object did not raise")
+        assert self.store.load(key("a")) == "before"
+        assert not self.store.can_load(key("b"))
+        try:
+            self.store.dump(lambda: None, key("b"))
+        except Exception:
+            pass
+        assert not self.store.can_load(key("b"))
+
+    def test_missing_key(self) -> None:
+        assert not self.store.can_load(key("nothing"))
+        try:
+            self.store.load(key("nothing"))
+        except KeyError:
+            pass
+        else:
+            raise AssertionError("load() of a missing key did not raise KeyError")
+        assert self.store.remove(key("nothing")) is False
+
+    def test_can_load_many_agrees_with_can_load(self) -> None:
+        keys = [key(f"t{i}") for i in range(300)]
+        for k in keys[::3]:
+            self.store.dump(k, k)
+        assert self.store.can_load_many(keys + [key("absent")]) == set(keys[::3])
+        assert self.store.can_load_many([]) == set()
+        assert self.store.can_load_many(iter(keys[:6])) == {keys[0], keys[3]}
+
+    def test_remove_and_list(self) -> None:
+        for i in range(5):
+            self.store.dump(i, key(str(i)))
+        assert sorted(self.store.list()) == sorted(key(str(i)) for i in range(5))
+        assert self.store.remove(key("3")) is True
+        assert not self.store.can_load(key("3"))
+        assert sorted(self.store.list()) == sorted(key(str(i)) for i in (0, 1, 2, 4))
+
+    def test_cleanup_removes_inactive_results_and_locks(self) -> None:
+        for name in ("keep", "drop1", "drop2"):
+            self.store.dump(name, key(name))
+        assert self.store.getlock(key("keep")).get()
+        assert self.store.getlock(key("droplock")).get()
+        assert self.store.cleanup([key("keep")]) == 3
+        assert builtins.list(self.store.list()) == [key("keep")]
+        assert self.store.listlocks() == [key("keep")]
+
+    def test_cleanup_keeplocks(self) -> None:
+        self.store.dump(1, key("keep"))
+        self.store.dump(2, key("drop"))
+        assert self.store.getlock(key("locked")).get()
+        assert self.store.cleanup([key("keep")], keeplocks=True) == 1
+        assert builtins.list(self.store.list()) == [key("keep")]
+        assert self.store.listlocks() == [key("locked")]
+
+    # -- locks ------------------------------------------------------------------------------
+
+    def test_lock_is_exclusive(self) -> None:
+        first = self.store.getlock(key("t"))
+        assert not first.is_locked()
+        assert first.get()
+        assert first.is_locked()
+        assert not self.store.getlock(key("t")).get()
+        assert not first.get(), "a second get() of the holder must not succeed"
+        first.release()
+        assert not first.is_locked()
+        assert self.store.getlock(key("t")).get()
+
+    def test_release_refresh_and_fail_are_owner_checked(self) -> None:
+        holder = self.store.getlock(key("t"))
+        other = self.store.getlock(key("t"))
+        assert holder.get()
+        other.release()
+        assert holder.is_locked()
+        assert other.refresh() is False
+        assert other.fail("not mine") is False
+        assert not holder.is_failed()
+        assert holder.refresh() is True
+        holder.release()
+        assert not other.is_locked()
+
+    def test_force_release(self) -> None:
+        holder = self.store.getlock(key("t"))
+        assert holder.get()
+        self.store.getlock(key("t")).force_release()
+        assert not holder.is_locked()
+        assert holder.refresh() is False, "the holder must learn that it lost the lock"
+        assert self.store.getlock(key("t")).get()
+
+    def test_listlocks_and_remove_locks(self) -> None:
+        for name in "abc":
+            assert self.store.getlock(key(name)).get()
+        assert sorted(self.store.listlocks()) == sorted(key(n) for n in "abc")
+        assert self.store.remove_locks() == 3
+        assert self.store.listlocks() == []
+
+    def test_lock_records_owner_and_lease(self) -> None:
+        self.store.lease = 123.0
+        lock = self.store.getlock(key("t"))
+        before = time.time()
+        assert lock.get()
+        info = lock.info()
+        assert info is not None
+        assert info.lease == 123.0
+        assert info.token and info.pid > 0 and info.host
+        assert before - 1 <= info.started <= time.time() + 1
+        assert info.state() is TaskState.RUNNING
+        assert self.store.lock_infos()[key("t")].token == info.token
+
+    def test_default_lease(self) -> None:
+        lock = self.store.getlock(key("t"))
+        assert lock.get()
+        info = lock.info()
+        assert info is not None and info.lease == DEFAULT_LEASE
+
+    def test_lease_is_read_when_the_lock_is_taken(self) -> None:
+        lock = self.store.getlock(key("t"))
+        self.store.lease = 7.0
+        assert lock.get()
+        self.store.lease = 99.0
+        info = lock.info()
+        assert info is not None and info.lease == 7.0
+
+    def test_records_handed_out_are_copies(self) -> None:
+        assert self.store.getlock(key("t")).get()
+        self.store.lock_infos()[key("t")].failed = True
+        assert not self.store.getlock(key("t")).is_failed()
+
+    def test_fail_records_the_error_and_never_goes_stale(self) -> None:
+        self.store.lease = 0.2
+        lock = self.store.getlock(key("t"))
+        assert lock.get()
+        assert lock.fail("Traceback (most recent call last):\nValueError: boom")
+        assert lock.is_failed() and lock.is_locked()
+        time.sleep(0.4)
+        info = self.store.lock_infos()[key("t")]
+        assert info.failed and "ValueError: boom" in info.error
+        assert info.host and info.failed_at > 0
+        assert info.state() is TaskState.FAILED
+        assert not self.store.getlock(key("t")).get(), "a failed mark must never be taken"
+        lock.release()  # the failing object no longer holds it: the mark stays
+        assert self.store.getlock(key("t")).is_failed()
+        self.store.getlock(key("t")).force_release()
+        assert not self.store.getlock(key("t")).is_failed()
+        assert self.store.getlock(key("t")).get()
+
+    def test_expired_lease_is_reclaimed(self) -> None:
+        self.store.lease = self.SHORT_LEASE
+        first = self.store.getlock(key("t"))
+        assert first.get()
+        assert not self.store.getlock(key("t")).get()
+        time.sleep(self.SHORT_LEASE + 0.3)
+        # A stale lock is reported as such, or is gone (a server may expire it itself).
+        stale = self.store.lock_infos().get(key("t"))
+        assert stale is None or stale.state() is TaskState.STALE
+        second = self.store.getlock(key("t"))
+        assert second.get()
+        assert self.store.lock_infos()[key("t")].state() is TaskState.RUNNING
+        # The first holder lost it: all its owner operations are refused.
+        assert first.refresh() is False
+        assert first.fail("late") is False
+        first.release()
+        assert second.is_locked() and not second.is_failed()
+        assert second.refresh() is True
+
+    def test_refresh_keeps_the_lease_alive(self) -> None:
+        # Margins of 0.7 s: a loaded machine may stall, and a stalled holder rightly loses.
+        self.store.lease = self.SHORT_LEASE
+        holder = self.store.getlock(key("t"))
+        assert holder.get()
+        for _ in range(4):
+            time.sleep(0.3)
+            assert holder.refresh()
+            assert not self.store.getlock(key("t")).get()
+        time.sleep(self.SHORT_LEASE + 0.3)
+        assert self.store.getlock(key("t")).get()
+
+    def test_lock_unless_done(self) -> None:
+        lock = self.store.getlock(key("t"))
+        assert self.store.lock_unless_done(key("t"), lock) is LockOutcome.LOCKED
+        assert self.store.lock_unless_done(key("t"), self.store.getlock(key("t"))) is (
+            LockOutcome.HELD
+        )
+        self.store.dump_and_release("done", key("t"), lock)
+        assert self.store.load(key("t")) == "done"
+        assert not lock.is_locked()
+        other = self.store.getlock(key("t"))
+        assert self.store.lock_unless_done(key("t"), other) is LockOutcome.DONE
+        assert not other.is_locked()
+        failed = self.store.getlock(key("f"))
+        assert failed.get() and failed.fail("x")
+        assert self.store.lock_unless_done(key("f"), self.store.getlock(key("f"))) is (
+            LockOutcome.HELD
+        )
+
+    def test_dump_and_release_of_an_unpicklable_result_keeps_the_lock(self) -> None:
+        lock = self.store.getlock(key("t"))
+        assert lock.get()
+        try:
+            self.store.dump_and_release(lambda: None, key("t"), lock)
+        except Exception:
+            pass
+        assert not self.store.can_load(key("t"))
+        assert lock.is_locked(), "the lock goes only once the result is saved"
+        lock.release()
+
+
+class SharedStoreContract(StoreContract):
+    """:class:`StoreContract` plus the checks with several processes sharing the store.
+
+    Override :meth:`shared_jugdir` as well as :meth:`make_store`.
+    """
+
+    def shared_jugdir(self, store: Store) -> str:
+        """A jugdir string with which another process opens *store* (through the
+        ``jug.backends`` entry points)."""
+        raise NotImplementedError("a SharedStoreContract subclass must define shared_jugdir()")
+
+    def _shared(self) -> str:
+        return self.shared_jugdir(self.store)
+
+    def _race(self, jugdir: str, keys: list[str], nprocs: int) -> list[list[str]]:
+        """*nprocs* processes try to take every key at once; return what each won."""
+        go = os.path.join(self._directory, "go")
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", textwrap.dedent(_CONTENDER), jugdir, go]
+                + [",".join(keys[:: 1 if i % 2 else -1])],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(nprocs)
+        ]
+        time.sleep(0.5)  # let them all import and wait for the start
+        with open(go, "w") as fh:
+            fh.write("go")
+        won = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            won.append(json.loads(out))
+        return won
+
+    def test_processes_racing_for_locks_win_each_once(self) -> None:
+        jugdir = self._shared()
+        keys = [key(f"task{i}") for i in range(100)]
+        won = self._race(jugdir, keys, nprocs=4)
+        counts = {k: sum(k in w for w in won) for k in keys}
+        assert counts == dict.fromkeys(keys, 1)
+        assert sorted(self.store.listlocks()) == sorted(keys)
+
+    def test_expired_leases_are_taken_over_by_exactly_one_process(self) -> None:
+        jugdir = self._shared()
+        self.store.lease = 0.3
+        keys = [key(f"dead{i}") for i in range(40)]
+        for k in keys:
+            assert self.store.getlock(k).get()  # and never refreshed: a dead holder
+        time.sleep(0.5)
+        won = self._race(jugdir, keys, nprocs=5)
+        counts = {k: sum(k in w for w in won) for k in keys}
+        assert counts == dict.fromkeys(keys, 1)
+        infos = self.store.lock_infos()
+        assert sorted(infos) == sorted(keys)
+        assert all(
+            i.lease == DEFAULT_LEASE and i.state() is TaskState.RUNNING for i in infos.values()
+        )
+
+    def test_results_are_seen_by_other_processes(self) -> None:
+        jugdir = self._shared()
+        self.store.dump({"a": 1}, key("shared"))
+        code = (
+            "import sys; from jug.backend_registry import open_store; "
+            "s = open_store(sys.argv[1]); print(s.load(sys.argv[2])); s.dump(7, sys.argv[3]); "
+            "s.close()"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, jugdir, key("shared"), key("back")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "{'a': 1}"
+        assert self.store.load(key("back")) == 7
