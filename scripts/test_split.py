@@ -5,7 +5,10 @@
 2. *core only*: a fresh venv with jug-core from its wheel (plus pytest), nothing else.
    numpy, redis, yaml and IPython must be absent, and so must every other jug
    distribution; then ``tests/core`` runs against the installed wheel.
-3. *everything*: a fresh venv with the meta package ``jug`` from the wheels (its
+3. *core and backends*: a fresh venv with jug-core and jug-backends only (no command
+   line, no contrib): two processes run one jugfile through ``jug.execution.execute`` on one
+   file store at the same time, sharing the work: every task runs exactly once.
+4. *everything*: a fresh venv with the meta package ``jug`` from the wheels (its
    third-party dependencies from the package index or uv's cache); ``jug --version``, then
    the demo jugfile (``examples/primes``) in a temporary copy: ``jug execute``,
    ``jug status`` and ``jug check``.
@@ -17,6 +20,7 @@ Exits 0 when every step passed; prints what failed otherwise.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -143,6 +147,83 @@ def check_core_only(uv: str, dist: Path, version: str, work: Path) -> None:
         raise StepFailed(f"jug.task came from {out.strip()}, not from the wheel")
 
 
+# A worker of check_core_and_backends: runs the jugfile with the Python API, and prints
+# what it ran once every task is done.
+_API_WORKER = """
+import json, sys
+from jug.execution import execute
+result = execute(sys.argv[1], sys.argv[2])
+print(json.dumps({"executed": dict(result.executed), "loaded": dict(result.loaded),
+                  "end": result.end.value, "code": result.exit_code}))
+"""
+
+
+def check_core_and_backends(uv: str, dist: Path, version: str, work: Path) -> None:
+    """jug-core and jug-backends alone: two processes share a jugfile's tasks through the
+    Python API, each task runs exactly once."""
+    print("\n== jug-core and jug-backends: jug.execution.execute in two processes", flush=True)
+    py = make_venv(uv, work / "venv-engine")
+    run(
+        [uv, "pip", "install", "--quiet", "--python", py, "--no-index", "--find-links", dist]
+        + [f"jug-core=={version}", f"jug-backends=={version}"]
+    )
+    probe = (
+        "import importlib.util as u\n"
+        "print([m for m in ('jug.subcommands', 'jug.hooks', 'jug.shell', 'yaml', 'numpy') "
+        "if u.find_spec(m) is not None])\n"
+    )
+    out = run([py, "-c", probe])
+    if out.strip() != "[]":
+        raise StepFailed(f"the core+backends venv has more than those two: {out.strip()}")
+    project = work / "engine"
+    project.mkdir()
+    # Each task marks every execution with a file of its own (O_EXCL: a second run of a
+    # task in one process would fail); the tasks take a while so that both processes work.
+    (project / "counting.py").write_text(
+        "import os, time\n"
+        "from jug import TaskGenerator\n"
+        "HERE = os.path.dirname(os.path.abspath(__file__))\n"
+        "@TaskGenerator\n"
+        "def work(i):\n"
+        "    os.close(os.open(os.path.join(HERE, 'marks', f'{i}-{os.getpid()}'),\n"
+        "                     os.O_CREAT | os.O_EXCL))\n"
+        "    time.sleep(0.02)\n"
+        "    return i * i\n"
+        "@TaskGenerator\n"
+        "def total(xs):\n"
+        "    return sum(xs)\n"
+        "result = total([work(i) for i in range(60)])\n"
+    )
+    (project / "marks").mkdir()
+    procs = [
+        subprocess.Popen(
+            [str(py), "-c", _API_WORKER, "counting.py", "counting.jugdata"],
+            cwd=project,
+            env=clean_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    reports = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        if proc.returncode != 0:
+            raise StepFailed(f"a worker failed ({proc.returncode}):\n{err}")
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    for report in reports:
+        print(report)
+    marks = sorted(p.name.split("-")[0] for p in (project / "marks").iterdir())
+    if sorted(marks, key=int) != [str(i) for i in range(60)]:
+        raise StepFailed(f"tasks did not run exactly once each: {marks}")
+    ran = [r["executed"].get("counting.work", 0) for r in reports]
+    if sum(ran) != 60 or min(ran) == 0 or any(r["code"] != 0 for r in reports):
+        raise StepFailed(f"the two processes did not share the work: {reports}")
+    print(f"jug.execution.execute: 60 tasks, {ran[0]} + {ran[1]} in two processes, each once")
+
+
 def check_meta(uv: str, dist: Path, version: str, work: Path) -> None:
     """The meta package: the jug command works and runs the demo jugfile."""
     print("\n== jug (meta package, everything)", flush=True)
@@ -201,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         version = wheel_version(dist)
         print(f"wheels of version {version} in {dist}")
         check_core_only(uv, dist, version, work)
+        check_core_and_backends(uv, dist, version, work)
         check_meta(uv, dist, version, work)
     except StepFailed as exc:
         print(f"\ntest-split: FAILED: {exc}", file=sys.stderr)

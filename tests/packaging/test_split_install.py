@@ -1,5 +1,6 @@
-"""Split install: jug-core alone from its wheel runs the core tests; the meta package runs
-the demo. The work is done by scripts/test_split.py (also `make test-split`)."""
+"""Split install: jug-core alone from its wheel runs the core tests; jug-core and
+jug-backends run a jugfile in two processes through jug.execution.execute; the meta package
+runs the demo. The work is done by scripts/test_split.py (also `make test-split`)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,4 @@ def test_split_install(repo_root, uv, run):
     # Both halves really ran: core tests passed, the demo's tasks all finished.
     assert "present []" in done.stdout and " passed" in done.stdout
     assert "jug check: all tasks done" in done.stdout
+    assert "in two processes, each once" in done.stdout
