@@ -49,6 +49,10 @@ class LockOutcome(StrEnum):
     HELD = "held"
 
 
+# Looked up once: reading a member of an Enum class costs ~0.1 us (Python 3.11), per task.
+_LOCKED, _DONE, _HELD = LockOutcome.LOCKED, LockOutcome.DONE, LockOutcome.HELD
+
+
 def as_key(key: str | bytes) -> str:
     """*key* as a ``str`` (:meth:`jug.Task.hash` is ``bytes``, as in the original jug)."""
     return key.decode("ascii") if isinstance(key, bytes) else key
@@ -413,7 +417,7 @@ class Store(ABC):
             lock, or a failed mark is present).
         """
         if not lock.get():
-            return LockOutcome.HELD
+            return _HELD
         try:
             done = self.can_load(key)
         except BaseException:
@@ -421,8 +425,8 @@ class Store(ABC):
             raise
         if done:
             lock.release()
-            return LockOutcome.DONE
-        return LockOutcome.LOCKED
+            return _DONE
+        return _LOCKED
 
     def dump_and_release(self, obj: Any, key: str, lock: Lock) -> None:
         """Store *obj* under *key*, then release *lock* (held by the caller).

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 __all__ = ["dict_store", "dict_lock", "from_jugdir"]
 
+# Looked up once: reading a member of an Enum class costs ~0.1 us (Python 3.11), per task.
+_LOCKED, _DONE, _HELD = LockOutcome.LOCKED, LockOutcome.DONE, LockOutcome.HELD
+
 _RESULT = b"result:"
 _FAILED = b"jug-failed:"
 _OLD_LOCK = b"lock:"
@@ -212,8 +215,8 @@ class dict_store(Store):
         key = as_key(key)
         with self._mutex:  # check and lock at once: no thread can slip in between
             if key in self._results:
-                return LockOutcome.DONE
-            return LockOutcome.LOCKED if lock._take() else LockOutcome.HELD
+                return _DONE
+            return _LOCKED if lock._take() else _HELD
 
     def listlocks(self) -> builtins.list[str]:
         return builtins.list(self._locks)

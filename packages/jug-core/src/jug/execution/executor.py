@@ -48,6 +48,12 @@ __all__ = ["Executor", "execute"]
 # Outcomes of one attempt at a task (those that complete it first: `_drain` compares).
 _RAN, _LOADED, _LOCKED, _FAILED, _FAILED_ELSEWHERE = range(5)
 
+# The enum members the loop meets per task, looked up once: reading a member as an
+# attribute of its Enum class costs ~0.1 us on Python 3.11, ~2% of a trivial task's time.
+_HELD, _DONE = LockOutcome.HELD, LockOutcome.DONE
+_TASK_LOADABLE, _TASK_PRE_EXECUTE = HookPoint.TASK_LOADABLE, HookPoint.TASK_PRE_EXECUTE
+_TASK_EXECUTED, _CHECK_EXIT = HookPoint.TASK_EXECUTED, HookPoint.CHECK_EXIT
+
 
 class _Run:
     """Scheduling state for one graph (one pass over a jugfile, up to a barrier)."""
@@ -128,15 +134,16 @@ class Executor:
 
     def on_task_loadable(self, task: Task) -> None:
         """Called when *task*'s result is found in the store (:attr:`HookPoint.TASK_LOADABLE`)."""
-        self._fire(HookPoint.TASK_LOADABLE, task)
+        self._fire(_TASK_LOADABLE, task)
 
     def on_task_start(self, task: Task) -> None:
         """Called after *task* is locked, right before it runs (:attr:`HookPoint.TASK_PRE_EXECUTE`)."""
-        hooks.fire(HookPoint.TASK_PRE_EXECUTE, task)
+        if hooks.listening(_TASK_PRE_EXECUTE):
+            hooks.fire(_TASK_PRE_EXECUTE, task)
 
     def on_task_done(self, task: Task) -> None:
         """Called after *task* ran and its result was saved (:attr:`HookPoint.TASK_EXECUTED`)."""
-        self._fire(HookPoint.TASK_EXECUTED, task)
+        self._fire(_TASK_EXECUTED, task)
 
     def on_task_failed(self, task: Task, error: str) -> None:
         """Called after *task* raised; *error* is the traceback (:attr:`HookPoint.TASK_FAILED`)."""
@@ -149,8 +156,8 @@ class Executor:
         message; it becomes :attr:`ExecutionResult.stop_message`, and the run ends with
         :attr:`StopReason.EXIT_CHECK` (not a failure).
         """
-        if self.result.stop_message is None and hooks.listening(HookPoint.CHECK_EXIT):
-            for message in hooks.fire(HookPoint.CHECK_EXIT):
+        if self.result.stop_message is None and hooks.listening(_CHECK_EXIT):
+            for message in hooks.fire(_CHECK_EXIT):
                 if message:
                     self.result.stop_message = str(message)
                     break
@@ -373,12 +380,12 @@ class Executor:
         with deferred() as deferral:
             # Locked only if no other worker stored the result meanwhile.
             outcome = t.lock_unless_done()
-            if outcome is LockOutcome.HELD:
+            if outcome is _HELD:
                 deferral.end()
                 if retry and self.store.getlock(h).is_failed():
                     return _FAILED_ELSEWHERE
                 return _LOCKED
-            if outcome is LockOutcome.DONE:
+            if outcome is _DONE:
                 deferral.end()
                 self._loaded(h, t)
                 return _LOADED
