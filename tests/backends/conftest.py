@@ -17,6 +17,7 @@ import pytest
 from jug.backend_registry import open_store as open_jugdir
 from jug.backends.dict_store import dict_store
 from jug.backends.file_store import file_store
+from jug.testing import store_contract
 
 DATA = Path(__file__).parent / "data"
 #: The original jug's interpreter, when installed on this machine (live compatibility tests).
@@ -146,17 +147,6 @@ def python_spawn():
     return spawn_python
 
 
-_CONTENDER = """
-import json, os, sys, time
-from jug.backend_registry import open_store
-jugdir, go, keys = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
-store = open_store(jugdir)
-while not os.path.exists(go):
-    time.sleep(0.002)
-print(json.dumps([key for key in keys if store.getlock(key).get()]))
-"""
-
-
 def run_racers(
     tmp_path: Path, code: str, jugdir: str, keys: list[str], nprocs: int, timeout: float = 120
 ) -> list[Any]:
@@ -189,7 +179,7 @@ def racers(tmp_path):
 
 def race_for_locks(tmp_path: Path, jugdir: str, keys: list[str], nprocs: int) -> list[list[str]]:
     """Start *nprocs* processes that all try to take every key; return what each won."""
-    return run_racers(tmp_path, _CONTENDER, jugdir, keys, nprocs, timeout=60)
+    return store_contract.race_for_locks(jugdir, keys, nprocs, str(tmp_path / "go"))
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["SharedStoreContract", "StoreContract", "key"]
+__all__ = ["SharedStoreContract", "StoreContract", "key", "race_for_locks"]
 
 
 def key(name: str) -> str:
@@ -84,6 +84,39 @@ while not os.path.exists(go):
 print(json.dumps([key for key in keys if store.getlock(key).get()]))
 store.close()
 """
+
+
+def race_for_locks(jugdir: str, keys: list[str], nprocs: int, start_file: str) -> list[list[str]]:
+    """Start *nprocs* processes that all try to take the lock of every key at once.
+
+    Each opens the store *jugdir* (through the ``jug.backends`` entry points) and waits for
+    *start_file* to appear, which this function creates once all have started; half go
+    through the keys forwards and half backwards, so that they collide all along.
+
+    Returns
+    -------
+    list of list of str
+        The keys whose lock each process won.
+    """
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(_CONTENDER), jugdir, start_file]
+            + [",".join(keys[:: 1 if i % 2 else -1])],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(nprocs)
+    ]
+    time.sleep(0.5)  # let them all import and wait for the start
+    with open(start_file, "w") as fh:
+        fh.write("go")
+    won = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        won.append(json.loads(out))
+    return won
 
 
 class StoreContract:
@@ -400,27 +433,7 @@ class SharedStoreContract(StoreContract):
         return self.shared_jugdir(self.store)
 
     def _race(self, jugdir: str, keys: list[str], nprocs: int) -> list[list[str]]:
-        """*nprocs* processes try to take every key at once; return what each won."""
-        go = os.path.join(self._directory, "go")
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", textwrap.dedent(_CONTENDER), jugdir, go]
-                + [",".join(keys[:: 1 if i % 2 else -1])],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for i in range(nprocs)
-        ]
-        time.sleep(0.5)  # let them all import and wait for the start
-        with open(go, "w") as fh:
-            fh.write("go")
-        won = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, err
-            won.append(json.loads(out))
-        return won
+        return race_for_locks(jugdir, keys, nprocs, os.path.join(self._directory, "go"))
 
     def test_processes_racing_for_locks_win_each_once(self) -> None:
         jugdir = self._shared()
