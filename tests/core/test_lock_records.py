@@ -60,3 +60,27 @@ def test_what_is_not_a_record_is_refused():
             LockInfo.from_json(bad)
     # Unknown fields (written by a newer jug) are ignored.
     assert LockInfo.from_json('{"token": "t", "future": 1}').token == "t"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"host": 'we"ird\\host'},
+        {"host": "hôte"},
+        {"token": "tab\there"},
+        {"lease": float("inf")},
+        {"lease": 60},
+        {"pid": True},
+        {"failed": True, "error": "Traceback\nValueError: x", "failed_at": 5.5},
+        {"extra": {"job": "123_4"}},
+    ],
+)
+def test_to_json_is_what_json_writes(changes):
+    """The direct formatting of plain records gives exactly json.dumps' text; any other
+    record goes through json."""
+    info = LockInfo.new(600)
+    for name, value in changes.items():
+        setattr(info, name, value)
+    assert info.to_json() == json.dumps(vars(info))
+    assert info.to_json(compact=True) == json.dumps(vars(info), separators=(",", ":"))
