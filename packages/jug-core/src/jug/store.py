@@ -15,6 +15,12 @@ against them.
 Locks are *leases*: a lock records its owner and a heartbeat that the holder refreshes while
 the task runs. A lock whose heartbeat is older than its lease is stale, and the next worker
 that tries to take it reclaims it, so a killed worker never blocks a task forever.
+
+Beside each result a store may keep a *record*: a small JSON object describing it (the
+execution loop records where, when and how a task ran: see :mod:`jug.execution.provenance`).
+Records are written with the result (:meth:`Store.dump_and_release`), read in bulk
+(:meth:`Store.records`), and kept only by stores whose :attr:`Store.keeps_records` is true;
+the default of a store that cannot keep them is to keep none.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import builtins
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 
 from .execution.states import TaskState
@@ -32,7 +38,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["DEFAULT_LEASE", "Lock", "LockInfo", "LockOutcome", "Store", "as_key"]
+__all__ = [
+    "DEFAULT_LEASE",
+    "Lock",
+    "LockInfo",
+    "LockOutcome",
+    "Store",
+    "as_key",
+    "decode_record",
+    "encode_record",
+]
 
 #: Default lease length in seconds (``jug execute --lease``).
 DEFAULT_LEASE: float = 600.0
@@ -142,12 +157,16 @@ class LockInfo:
         """A record for a lock the current process is taking now.
 
         Its token is unique among all processes and hosts: a random prefix drawn once per
-        process (again after a fork) followed by a counter.
+        process (again after a fork) followed by a counter. Under a batch scheduler,
+        ``extra`` holds the job (``{"job": ID, "scheduler": NAME}``, see
+        :func:`jug.execution.provenance.batch_job`), so that status shows which job runs
+        which task.
         """
         now = time.time()
         me = _Holder.current()
         me.count += 1
-        return cls(me.prefix + str(me.count), me.host, me.pid, now, now, float(lease))
+        extra = dict(me.job) if me.job else None
+        return cls(me.prefix + str(me.count), me.host, me.pid, now, now, float(lease), extra=extra)
 
     def is_stale(self, now: float | None = None) -> bool:
         """Whether the holder missed its heartbeat for longer than the lease."""
@@ -205,6 +224,37 @@ class LockInfo:
             raise ValueError(f"not a lock record: {exc}") from exc
 
 
+def encode_record(record: Mapping[str, Any]) -> str:
+    """The compact JSON text of a result *record*, as the built-in stores keep it.
+
+    A mapping that has a ``__jug_json__()`` method gives its own text (the execution
+    loop's provenance records do, to spare every task a :func:`json.dumps`).
+
+    Raises
+    ------
+    TypeError
+        If *record* is not JSON-serialisable.
+    """
+    fast = getattr(type(record), "__jug_json__", None)
+    if fast is not None:
+        text: str = fast(record)
+        return text
+    import json
+
+    return json.dumps(dict(record), separators=(",", ":"), allow_nan=False)
+
+
+def decode_record(text: str | bytes) -> dict[str, Any] | None:
+    """The record that :func:`encode_record` wrote, or ``None`` if *text* is not one."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _deep_copy(obj: Any) -> Any:
     import copy
 
@@ -226,6 +276,10 @@ class _Holder:
             self.host = socket.gethostname()
         self.prefix = os.urandom(9).hex() + "-"
         self.count = 0
+        from .execution.provenance import batch_job
+
+        job = batch_job()
+        self.job: dict[str, str] = {} if job is None else {"job": job[1], "scheduler": job[0]}
 
     @classmethod
     def current(cls) -> _Holder:
@@ -328,14 +382,21 @@ class Store(ABC):
       defaults, asking key by key; a store should answer them with one listing or one
       round trip per batch. :meth:`lock_unless_done` and :meth:`dump_and_release` likewise
       have defaults that a store may do in one operation.
+    * Records (see the module docstring) are optional. A store that keeps them sets
+      :attr:`keeps_records`, saves the *record* given to :meth:`dump_and_release` with the
+      result, and answers :meth:`records`; the defaults keep none.
 
     Attributes
     ----------
     lease : float
         Lease length, in seconds, of the locks taken from now on.
+    keeps_records : bool
+        Whether the store keeps the records given to :meth:`dump_and_release` (default
+        ``False``: they are dropped, and :meth:`records` finds none).
     """
 
     lease: float = DEFAULT_LEASE
+    keeps_records: bool = False
 
     @abstractmethod
     def dump(self, obj: Any, key: str) -> None:
@@ -428,14 +489,52 @@ class Store(ABC):
             return _DONE
         return _LOCKED
 
-    def dump_and_release(self, obj: Any, key: str, lock: Lock) -> None:
-        """Store *obj* under *key*, then release *lock* (held by the caller).
+    def dump_and_release(
+        self, obj: Any, key: str, lock: Lock, record: Mapping[str, Any] | None = None
+    ) -> None:
+        """Store *obj* under *key* (and its *record*, if the store keeps records), then
+        release *lock* (held by the caller).
 
-        The result is saved before the lock goes, so no worker sees the task unlocked and
-        without a result.
+        The result and its record are saved before the lock goes, so no worker sees the
+        task unlocked and without a result. A record replaces any earlier record of *key*.
+        The default saves the result with :meth:`dump` and the record with
+        :meth:`save_records`; a store may do all of it in one operation.
+
+        Parameters
+        ----------
+        record : mapping, optional
+            A JSON object (``str`` keys; values ``None``, ``bool``, ``int``, ``float``,
+            ``str``, lists and mappings of those) describing the result. Dropped by a
+            store that does not keep records.
         """
         self.dump(obj, key)
+        if record is not None and self.keeps_records:
+            self.save_records({as_key(key): record})
         lock.release()
+
+    # -- records ----------------------------------------------------------------------------
+
+    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        """Keep *records* (key → record), each replacing any earlier record of its key.
+
+        The default keeps nothing (:attr:`keeps_records` is ``False``); a store that keeps
+        records overrides this, :meth:`records` and :attr:`keeps_records`.
+        """
+
+    def records(self, keys: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+        """The records of *keys* (default: every record), as new dicts; keys without a
+        record are left out.
+
+        Answered in bulk (one listing or a round trip per batch), like :meth:`can_load_many`.
+        A record describes the result stored with it; once that result is removed, a store
+        may still return its record until :meth:`cleanup` (callers that care check that
+        the result exists). The default: no records.
+        """
+        return {}
+
+    def record(self, key: str) -> dict[str, Any] | None:
+        """The record of *key*, or ``None`` (see :meth:`records`)."""
+        return self.records([as_key(key)]).get(as_key(key))
 
     # -- bulk queries -----------------------------------------------------------------------
 
