@@ -191,6 +191,59 @@ class StatusReport:
 
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
+    def to_prometheus(self) -> str:
+        """The report in Prometheus' text exposition format (what ``/metrics`` serves).
+
+        Metrics: ``jug_tasks{name,state}`` and ``jug_project_tasks{state}`` (gauges),
+        ``jug_rate_tasks_per_second`` and ``jug_eta_seconds`` (when known),
+        ``jug_task_duration_seconds{name}`` (a summary: median, sum, count),
+        ``jug_task_duration_max_seconds{name}``, ``jug_running_tasks_by_host{host}``,
+        ``jug_status_complete`` and ``jug_status_generated_timestamp_seconds``.
+        """
+        out: list[str] = []
+
+        def metric(name: str, kind: str, text: str) -> None:
+            out.append(f"# HELP {name} {text}")
+            out.append(f"# TYPE {name} {kind}")
+
+        metric("jug_tasks", "gauge", "Tasks of each name in each state.")
+        for name, c in self.counts.items():
+            label = _label(name)
+            for state, n in c.as_dict().items():
+                out.append(f'jug_tasks{{name="{label}",state="{state}"}} {n}')
+        metric("jug_project_tasks", "gauge", "Tasks in each state, all names together.")
+        for state, n in self.totals.as_dict().items():
+            out.append(f'jug_project_tasks{{state="{state}"}} {n}')
+        if self.rate is not None:
+            metric("jug_rate_tasks_per_second", "gauge", "Tasks finished per second, recently.")
+            out.append(f"jug_rate_tasks_per_second {self.rate!r}")
+        if self.eta is not None:
+            metric("jug_eta_seconds", "gauge", "Seconds until the remaining tasks are finished.")
+            out.append(f"jug_eta_seconds {self.eta!r}")
+        if self.durations:
+            metric("jug_task_duration_seconds", "summary", "How long finished tasks ran.")
+            for name, d in self.durations.items():
+                label = _label(name)
+                out.append(f'jug_task_duration_seconds{{name="{label}",quantile="0.5"}} {d.median!r}')
+                out.append(f'jug_task_duration_seconds_sum{{name="{label}"}} {d.total!r}')
+                out.append(f'jug_task_duration_seconds_count{{name="{label}"}} {d.count}')
+            metric("jug_task_duration_max_seconds", "gauge", "The longest run of a finished task.")
+            for name, d in self.durations.items():
+                out.append(f'jug_task_duration_max_seconds{{name="{_label(name)}"}} {d.max!r}')
+        metric("jug_running_tasks_by_host", "gauge", "Running tasks on each host.")
+        for host, n in sorted(Counter(r["host"] for r in self.running).items()):
+            out.append(f'jug_running_tasks_by_host{{host="{_label(host)}"}} {n}')
+        metric("jug_status_complete", "gauge", "1 unless the jugfile stops at an unmet barrier.")
+        out.append(f"jug_status_complete {int(self.complete)}")
+        metric("jug_status_generated_timestamp_seconds", "gauge", "When the status was taken.")
+        out.append(f"jug_status_generated_timestamp_seconds {self.generated!r}")
+        return "\n".join(out) + "\n"
+
+
+def _label(value: str) -> str:
+    """*value* escaped for a Prometheus label value (backslash, double quote, newline)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
 
 class StatusMonitor:
     """A task graph's status, refreshed cheaply (see the module docstring).
