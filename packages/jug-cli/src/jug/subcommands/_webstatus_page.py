@@ -38,7 +38,7 @@ table { border-collapse: collapse; width: 100%; font-size: .9em; }
 th, td { text-align: right; padding: .3em .5em; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th { color: var(--muted); font-weight: 600; }
 th.name, td.name { text-align: left; font-family: ui-monospace, monospace; white-space: normal;
-                   word-break: break-all; }
+                   overflow-wrap: anywhere; min-width: 12em; }
 td.bar { width: 35%; min-width: 10em; }
 .stack { display: flex; height: 1em; border-radius: 3px; overflow: hidden; background: var(--line); }
 .stack span { display: block; height: 100%; }
