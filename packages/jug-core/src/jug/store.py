@@ -17,7 +17,7 @@ the task runs. A lock whose heartbeat is older than its lease is stale, and the 
 that tries to take it reclaims it, so a killed worker never blocks a task forever.
 
 Beside each result a store may keep a *record*: a small JSON object describing it (the
-execution loop records where, when and how a task ran: see :mod:`jug.execution.provenance`).
+execution loop records where, when and how a task ran: see :mod:`jug.execution.records`).
 Records are written with the result (:meth:`Store.dump_and_release`), read in bulk
 (:meth:`Store.records`), and kept only by stores whose :attr:`Store.keeps_records` is true;
 the default of a store that cannot keep them is to keep none.
@@ -159,7 +159,7 @@ class LockInfo:
         Its token is unique among all processes and hosts: a random prefix drawn once per
         process (again after a fork) followed by a counter. Under a batch scheduler,
         ``extra`` holds the job (``{"job": ID, "scheduler": NAME}``, see
-        :func:`jug.execution.provenance.batch_job`), so that status shows which job runs
+        :func:`jug.execution.records.batch_job`), so that status shows which job runs
         which task.
         """
         now = time.time()
@@ -276,7 +276,7 @@ class _Holder:
             self.host = socket.gethostname()
         self.prefix = os.urandom(9).hex() + "-"
         self.count = 0
-        from .execution.provenance import batch_job
+        from .execution.records import batch_job
 
         job = batch_job()
         self.job: dict[str, str] = {} if job is None else {"job": job[1], "scheduler": job[0]}

@@ -29,7 +29,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .execution.provenance import Provenance
+    from .execution.records import Provenance
 
 __all__ = [
     "CachedFunction",
@@ -417,11 +417,11 @@ class Task(TaskletMixin):
     def provenance(self) -> Provenance | None:
         """Where, when and how the stored result was computed, or ``None``.
 
-        See :func:`jug.execution.provenance.provenance`: ``None`` if there is no result,
+        See :func:`jug.execution.records.provenance`: ``None`` if there is no result,
         or it was stored without a record (by the original Jug, or a store that keeps
         none).
         """
-        from jug.execution.provenance import provenance
+        from jug.execution.records import provenance
 
         return provenance(self, self.store)
 

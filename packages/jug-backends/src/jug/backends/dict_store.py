@@ -15,7 +15,7 @@ snapshot. Two processes writing the same FILE do not merge: the last save wins.
 
 The file is a pickle of a dict in the original jug's layout (``b'result:KEY'`` → pickled
 value), which the original jug can open too, plus this store's failed marks under
-``b'jug-failed:KEY'`` and the results' records (:mod:`jug.execution.provenance`) under
+``b'jug-failed:KEY'`` and the results' records (:mod:`jug.execution.records`) under
 ``b'jug-records'`` (one dict, key → the record's JSON text). Running locks are not saved: when FILE is
 loaded, whoever held them is gone.
 

@@ -6,7 +6,7 @@ Layout (the same as the original jug's, so either implementation reads the other
     JUGDIR/locks/3ab04c6abfa31e89deca3a8c90fa30d13d8bba68.lock
 
 Results are encoded by :mod:`jug.backends.encode`. Their records (provenance, see
-:mod:`jug.execution.provenance`) go to append-only logs in ``JUGDIR/packs/``
+:mod:`jug.execution.records`) go to append-only logs in ``JUGDIR/packs/``
 (:mod:`jug.backends._file_records`), where the original jug's ``cleanup`` leaves them. A result is written to a hidden temporary
 file (``.REST.TOKEN.tmp``) in its shard directory, fsynced, then renamed over the final name,
 so a reader sees the old result or the new one and a crashed writer leaves only a hidden file

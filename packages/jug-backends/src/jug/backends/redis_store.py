@@ -18,7 +18,7 @@ Data layout (the original jug's, so either implementation reads what the other w
   expiry. The original's values, ``L`` (running, never expires) and ``F`` (failed), are
   understood; an ``L`` gets our lease the first time one of our workers finds it locked.
 * ``record:HASH`` — the result's record (its provenance, see
-  :mod:`jug.execution.provenance`), compact JSON; saved in the same round trip as the
+  :mod:`jug.execution.records`), compact JSON; saved in the same round trip as the
   result, and removed with it. The original jug neither reads nor deletes these keys (its
   ``cleanup`` deletes only ``result:`` keys and locks).
 

@@ -22,7 +22,7 @@ Any number of processes calling :func:`execute` on one store share the work, exa
 :func:`invalidate`
     removing results and everything computed from them (:mod:`.invalidation`);
 :func:`provenance`, :class:`Provenance`
-    where, when and how each result was computed (:mod:`.provenance`);
+    where, when and how each result was computed (:mod:`.records`);
 :class:`StatusMonitor`, :class:`StatusReport`
     watching a run: the status document of ``jug status --json``, refreshed cheaply
     (:mod:`.monitor`), with rates and ETAs (:mod:`.rates`);
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .invalidation import Invalidation, invalidate
     from .monitor import StatusMonitor, StatusReport
     from .options import ExecutionOptions
-    from .provenance import Provenance, provenance, provenances
+    from .records import Provenance, provenance, provenances
     from .result import ExecutionResult, StopReason, TaskFailure
     from .states import (
         TaskCounts,
@@ -93,9 +93,9 @@ _HOMES = {
     "hash_graph": "graph",
     "Invalidation": "invalidation",
     "invalidate": "invalidation",
-    "Provenance": "provenance",
-    "provenance": "provenance",
-    "provenances": "provenance",
+    "Provenance": "records",
+    "provenance": "records",
+    "provenances": "records",
     "StatusMonitor": "monitor",
     "StatusReport": "monitor",
     "TaskCounts": "states",

@@ -36,7 +36,7 @@ from .graph import TaskGraph
 from .hooks import HookPoint
 from .interrupts import Deferral, deferred
 from .options import ExecutionOptions
-from .provenance import ProvenanceRecorder
+from .records import ProvenanceRecorder
 from .result import ExecutionResult, StopReason, TaskFailure
 
 TYPE_CHECKING = False

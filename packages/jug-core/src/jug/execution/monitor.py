@@ -2,7 +2,7 @@
 
 :class:`StatusMonitor` holds a task graph (loaded once) and, at each :meth:`~StatusMonitor.refresh`,
 asks the store only about what is not finished yet: one bulk existence query over the
-unfinished tasks, one listing of the locks, and the records (:mod:`.provenance`) of the
+unfinished tasks, one listing of the locks, and the records (:mod:`.records`) of the
 tasks that finished since the last refresh. A refresh therefore costs in proportion to the
 work left, not to the size of the project, and never loads the jugfile or hashes a task
 again. It returns a :class:`StatusReport`, whose :meth:`~StatusReport.to_dict` is the
@@ -397,7 +397,7 @@ class StatusMonitor:
         return dict(sorted(counts.items()))
 
     def _add_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
-        from .provenance import Provenance
+        from .records import Provenance
 
         names = self.names
         batch: list[tuple[float, float]] = []

@@ -3,7 +3,7 @@
 Two sources, one meaning (tasks finished per second, over a recent window):
 
 * :func:`rate_from_records`: the end times that results' provenance records hold
-  (:mod:`jug.execution.provenance`): exact, and right from the first look at a project;
+  (:mod:`jug.execution.records`): exact, and right from the first look at a project;
 * :class:`RateMeter`: observed counts of finished tasks over time, for results without
   records (written by the original Jug, or a store that keeps none) and for ``jug
   execute``'s progress line.

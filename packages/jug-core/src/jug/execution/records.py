@@ -1,4 +1,5 @@
-"""Provenance: where, when and how each result was computed.
+"""Records of results, and the one the execution loop makes: provenance (where, when and how
+each result was computed).
 
 When the execution loop saves a result, it gives the store a *record* of the run
 (:meth:`jug.store.Store.dump_and_release`): start and end time, duration, host, process id,
