@@ -185,7 +185,11 @@ class Browser:
                 continue
             chunk = os.read(self._from_browser, 1 << 20)
             if not chunk:
-                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                err = (
+                    self.process.stderr.read().decode(errors="replace")
+                    if self.process.stderr
+                    else ""
+                )
                 raise BrowserError(f"the browser exited: {err[-2000:]}")
             self._buffer += chunk
 
@@ -194,18 +198,16 @@ class Browser:
     def open(self, url: str) -> None:
         """Open *url* in a new tab and attach to it."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.send(
-            "Target.attachToTarget", {"targetId": target, "flatten": True}
-        )["sessionId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
         self.send("Page.enable")
         self.send("Runtime.enable")
         self.send("Page.navigate", {"url": url})
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript *expression* in the page (JSON-able values)."""
-        result = self.send(
-            "Runtime.evaluate", {"expression": expression, "returnByValue": True}
-        )
+        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
         if "exceptionDetails" in result:
             raise BrowserError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -233,7 +235,13 @@ class Browser:
             {
                 "format": "png",
                 "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+                "clip": {
+                    "x": 0,
+                    "y": 0,
+                    "width": size["width"],
+                    "height": size["height"],
+                    "scale": 1,
+                },
             },
         )["data"]
         png = base64.b64decode(data)

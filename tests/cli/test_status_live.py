@@ -83,7 +83,10 @@ def test_json_document_after_a_run(project):
     assert durations["median"] <= durations["max"] and durations["mean"] <= durations["max"]
     assert rows["jugfile.fail"]["durations"] is None
     (failure,) = doc["failed"]
-    assert failure["name"] == "jugfile.fail" and failure["error"] == "KeyError: \"missing column '<x>'\""
+    assert (
+        failure["name"] == "jugfile.fail"
+        and failure["error"] == "KeyError: \"missing column '<x>'\""
+    )
     assert failure["host"] == os.uname().nodename and failure["job"] == "77"
     assert len(doc["recent"]) == 13
     newest = doc["recent"][0]
@@ -96,8 +99,13 @@ def test_json_document_after_a_run(project):
 def test_running_tasks_in_json_show_where_and_which_job(project, wait):
     project.write("jugfile.py", JUGFILE)
     worker = project.start(
-        "execute", env={"JUG_TEST_DELAY": "2", "SLURM_JOB_ID": "9001", "SLURM_ARRAY_JOB_ID": "9000",
-                        "SLURM_ARRAY_TASK_ID": "3"}
+        "execute",
+        env={
+            "JUG_TEST_DELAY": "2",
+            "SLURM_JOB_ID": "9001",
+            "SLURM_ARRAY_JOB_ID": "9000",
+            "SLURM_ARRAY_TASK_ID": "3",
+        },
     )
     try:
         wait(lambda: status_json(project)["totals"]["running"] == 1, timeout=60)
@@ -261,7 +269,16 @@ def test_records_in_the_jugdir_layout(project):
     assert len(lines) == 13
     key, written, record = json.loads(lines[0])
     assert len(key) == 40 and written >= record["ended"] >= record["started"]
-    assert set(record) >= {"started", "ended", "duration", "host", "pid", "peak_rss", "jug", "python"}
+    assert set(record) >= {
+        "started",
+        "ended",
+        "duration",
+        "host",
+        "pid",
+        "peak_rss",
+        "jug",
+        "python",
+    }
 
 
 @needs_original
@@ -284,8 +301,12 @@ def test_the_original_reads_our_results_and_keeps_our_records(project):
     status = original("status")
     assert "13" in status.stdout and status.returncode == 0, status.stdout + status.stderr
     value = subprocess.run(
-        [ORIGINAL, "-c", "import jug; _, ns = jug.init('jugfile.py', 'jugfile.jugdata'); "
-         "print(jug.value(ns['total']))"],
+        [
+            ORIGINAL,
+            "-c",
+            "import jug; _, ns = jug.init('jugfile.py', 'jugfile.jugdata'); "
+            "print(jug.value(ns['total']))",
+        ],
         cwd=project.path,
         capture_output=True,
         text=True,
@@ -315,7 +336,11 @@ def test_a_project_of_the_original_has_no_provenance(project):
     project.write("jugfile.py", JUGFILE)
     theirs = os.path.join(os.path.dirname(ORIGINAL), "jug")
     done = subprocess.run(
-        [theirs, "execute", "jugfile.py"], cwd=project.path, capture_output=True, text=True, timeout=120
+        [theirs, "execute", "jugfile.py"],
+        cwd=project.path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     doc = status_json(project)

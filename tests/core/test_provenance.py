@@ -21,8 +21,8 @@ from jug.execution import (
     provenance,
     provenances,
 )
-from jug.execution.records import ProvenanceRecorder, batch_job
 from jug.execution.rates import RateMeter, eta, format_rate, format_seconds, rate_from_records
+from jug.execution.records import ProvenanceRecorder, batch_job
 from jug.store import decode_record, encode_record
 from jug.task import alltasks
 from jug.testing import MemoryStore
@@ -97,7 +97,10 @@ def test_the_batch_job_is_recorded(store, monkeypatch):
     [
         ({}, None),
         ({"SLURM_JOB_ID": "12"}, ("slurm", "12")),
-        ({"SLURM_JOB_ID": "12", "SLURM_ARRAY_JOB_ID": "10", "SLURM_ARRAY_TASK_ID": "2"}, ("slurm", "10_2")),
+        (
+            {"SLURM_JOB_ID": "12", "SLURM_ARRAY_JOB_ID": "10", "SLURM_ARRAY_TASK_ID": "2"},
+            ("slurm", "10_2"),
+        ),
         ({"JOB_ID": "55", "SGE_ROOT": "/opt/sge", "SGE_TASK_ID": "undefined"}, ("sge", "55")),
         ({"JOB_ID": "55", "SGE_TASK_ID": "3"}, ("sge", "55.3")),
         ({"JOB_ID": "55"}, None),  # JOB_ID alone is too common a name to mean SGE

@@ -514,7 +514,7 @@ class Store(ABC):
 
     # -- records ----------------------------------------------------------------------------
 
-    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:  # noqa: B027
         """Keep *records* (key → record), each replacing any earlier record of its key.
 
         The default keeps nothing (:attr:`keeps_records` is ``False``); a store that keeps

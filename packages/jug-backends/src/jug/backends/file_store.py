@@ -289,7 +289,9 @@ class file_store(Store):
 
     def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
         """Append *records* to this process's record log (see :mod:`._file_records`)."""
-        entries = [(self._key(k), encode_record(r)) for k, r in records.items()]
+        entries: builtins.list[tuple[str, str | None]] = [
+            (self._key(k), encode_record(r)) for k, r in records.items()
+        ]
         self._append_records(entries)
 
     def records(self, keys: Iterable[str | bytes] | None = None) -> dict[str, dict[str, Any]]:

@@ -286,9 +286,7 @@ class redis_store(Store):
         data = self._encode(obj)
         text = None if record is None else encode_record(record).encode()
         release = [lock._lkey], [lock._value]
-        self._do(
-            f"save result {as_key(key)}", self._send_save, key, data, text, release
-        )
+        self._do(f"save result {as_key(key)}", self._send_save, key, data, text, release)
         lock._info = lock._value = None
 
     def _holds(self, lock: Any) -> bool:

@@ -302,4 +302,3 @@ class WebStatusCommand(SubCommand):
         except KeyboardInterrupt:
             print("jug webstatus: stopped", flush=True)
         return 0
-

@@ -224,7 +224,9 @@ class StatusReport:
             metric("jug_task_duration_seconds", "summary", "How long finished tasks ran.")
             for name, d in self.durations.items():
                 label = _label(name)
-                out.append(f'jug_task_duration_seconds{{name="{label}",quantile="0.5"}} {d.median!r}')
+                out.append(
+                    f'jug_task_duration_seconds{{name="{label}",quantile="0.5"}} {d.median!r}'
+                )
                 out.append(f'jug_task_duration_seconds_sum{{name="{label}"}} {d.total!r}')
                 out.append(f'jug_task_duration_seconds_count{{name="{label}"}} {d.count}')
             metric("jug_task_duration_max_seconds", "gauge", "The longest run of a finished task.")
@@ -421,7 +423,7 @@ class StatusMonitor:
             return
         batch.sort()
         if self._ends and batch[0][0] < self._ends[-1]:  # out of order: merge and sort again
-            merged = sorted(zip(self._ends + [e for e, _ in batch], self._starts + [s for _, s in batch]))
+            merged = sorted([*zip(self._ends, self._starts, strict=True), *batch])
             self._ends = [e for e, _ in merged]
             self._starts = [s for _, s in merged]
         else:

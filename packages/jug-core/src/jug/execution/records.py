@@ -332,12 +332,13 @@ def _peak_rss_reader() -> Any:
     return lambda: getrusage(me).ru_maxrss * scale
 
 
-class _Record(dict):  # type: ignore[type-arg]
+class _Record(dict):
     """A provenance record made by :class:`ProvenanceRecorder`: a dict whose JSON text is
     formatted directly (``__jug_json__``, used by :func:`jug.store.encode_record`) unless
     it was changed after it was made."""
 
     __slots__ = ("_json",)
+    _json: tuple[str, str] | None
 
     def __jug_json__(self) -> str:
         parts = getattr(self, "_json", None)
@@ -382,7 +383,7 @@ class _Record(dict):  # type: ignore[type-arg]
         self._changed()
         super().clear()
 
-    def __ior__(self, other: Any) -> _Record:  # type: ignore[override,misc]
+    def __ior__(self, other: Any) -> _Record:  # type: ignore[misc]
         self._changed()
         super().update(other)
         return self

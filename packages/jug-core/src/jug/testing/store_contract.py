@@ -386,7 +386,6 @@ class StoreContract:
         assert lock.is_locked(), "the lock goes only once the result is saved"
         lock.release()
 
-
     # -- records ----------------------------------------------------------------------------
 
     def _needs_records(self) -> None:
@@ -450,7 +449,7 @@ class StoreContract:
         self.store.cleanup([key("keep")])
         assert self.store.records() == {key("keep"): {"name": "keep"}}
 
-    def test_records_handed_out_are_copies(self) -> None:
+    def test_result_records_handed_out_are_copies(self) -> None:
         self._needs_records()
         lock = self.store.getlock(key("t"))
         assert lock.get()
