@@ -268,7 +268,8 @@ def test_records_in_the_jugdir_layout(project):
     lines = (packs / logs[0]).read_text().splitlines()
     assert len(lines) == 13
     key, written, record = json.loads(lines[0])
-    assert len(key) == 40 and written >= record["ended"] >= record["started"]
+    assert len(key) == 40 and written / 1e6 + 1e-6 >= record["ended"] >= record["started"]
+    assert isinstance(written, int)  # microseconds since the epoch
     assert set(record) >= {
         "started",
         "ended",

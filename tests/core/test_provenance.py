@@ -157,11 +157,28 @@ def test_a_failed_task_has_no_provenance(store):
     assert t.provenance() is None
 
 
-def test_the_recorders_json_is_the_json_of_its_dict():
+def test_the_recorders_json_is_the_json_of_its_dict(monkeypatch):
+    for env in ({}, {"LSB_JOBID": "5", "LSB_JOBINDEX": "2"}):
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        record = ProvenanceRecorder().record(1733500000.1234567, 1.23456789e-05)
+        text = encode_record(record)  # the fast way: times to the µs, durations to the ns
+        back = json.loads(text)
+        assert back == {
+            **record,
+            "started": 1733500000.123457,
+            "ended": 1733500000.123469,
+            "duration": 1.2346e-05,
+        }
+        assert list(back) == list(record)
     recorder = ProvenanceRecorder()
     record = recorder.record(1733500000.125, 0.5)
     text = encode_record(record)
     assert json.loads(text) == dict(record) and decode_record(text) == dict(record)
+    record["started"] = float("nan")
+    with pytest.raises(ValueError):
+        encode_record(record)
+    record["started"] = 1733500000.125
     assert record["ended"] == 1733500000.625
     record["code"] = "sha1:abc"  # a later addition (a fingerprint, say) is kept too
     assert json.loads(encode_record(record)) == {**dict(record), "code": "sha1:abc"}

@@ -165,8 +165,17 @@ class LockInfo:
         now = time.time()
         me = _Holder.current()
         me.count += 1
-        extra = dict(me.job) if me.job else None
-        return cls(me.prefix + str(me.count), me.host, me.pid, now, now, float(lease), extra=extra)
+        if me.job:
+            return cls(
+                me.prefix + str(me.count),
+                me.host,
+                me.pid,
+                now,
+                now,
+                float(lease),
+                extra=dict(me.job),
+            )
+        return cls(me.prefix + str(me.count), me.host, me.pid, now, now, float(lease))
 
     def is_stale(self, now: float | None = None) -> bool:
         """Whether the holder missed its heartbeat for longer than the lease."""
@@ -224,21 +233,32 @@ class LockInfo:
             raise ValueError(f"not a lock record: {exc}") from exc
 
 
+# Functions that write the JSON of the records they recognise faster than json.dumps (the
+# execution loop's provenance records: see register_record_encoder).
+_RECORD_ENCODERS: builtins.list[Any] = []
+
+
+def register_record_encoder(encoder: Any) -> None:
+    """Have :func:`encode_record` try *encoder* first: ``encoder(record)`` returns the
+    compact JSON text of a record it recognises (the record's values, floats possibly
+    rounded to what the record's meaning needs), or ``None``. Only the latest few
+    registered are kept."""
+    _RECORD_ENCODERS.insert(0, encoder)
+    del _RECORD_ENCODERS[4:]
+
+
 def encode_record(record: Mapping[str, Any]) -> str:
     """The compact JSON text of a result *record*, as the built-in stores keep it.
 
-    A mapping that has a ``__jug_json__()`` method gives its own text (the execution
-    loop's provenance records do, to spare every task a :func:`json.dumps`).
-
     Raises
     ------
-    TypeError
-        If *record* is not JSON-serialisable.
+    TypeError, ValueError
+        If *record* is not JSON-serialisable (or holds a NaN or an infinity).
     """
-    fast = getattr(type(record), "__jug_json__", None)
-    if fast is not None:
-        text: str = fast(record)
-        return text
+    for encoder in _RECORD_ENCODERS:
+        text: str | None = encoder(record)
+        if text is not None:
+            return text
     import json
 
     return json.dumps(dict(record), separators=(",", ":"), allow_nan=False)

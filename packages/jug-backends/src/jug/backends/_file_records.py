@@ -3,9 +3,9 @@
 Each process that saves results with records appends one line per result to a log of its
 own, ``JUGDIR/packs/records.TOKEN.jsonl``::
 
-    ["3ab04c6abfa31e89deca3a8c90fa30d13d8bba68",1733500000.25,{"started":...}]
+    ["3ab04c6abfa31e89deca3a8c90fa30d13d8bba68",1733500000250000,{"started":...}]
 
-that is, the key, the time of writing, and the record (``null`` when a result was stored
+that is, the key, the time of writing (microseconds since the epoch), and the record (``null`` when a result was stored
 without one or removed: a *tombstone*). Of several lines for one key, in any of the logs,
 the one written last counts. Why this shape:
 
@@ -62,12 +62,12 @@ def _is_log(name: str) -> bool:
     return name.startswith(_PREFIX) and name.endswith(_SUFFIX)
 
 
-def _line(key: str, text: str | None, now: float) -> bytes:
+def _line(key: str, text: str | None, now: int) -> bytes:
     if not key.isalnum():  # task hashes are; anything else is quoted properly
         import json
 
         key = json.dumps(key)[1:-1]
-    return f'["{key}",{now!r},{"null" if text is None else text}]\n'.encode()
+    return f'["{key}",{now},{"null" if text is None else text}]\n'.encode()
 
 
 def _parse(chunk: bytes) -> list[Any]:
@@ -121,8 +121,12 @@ class RecordLogs:
     # -- writing ----------------------------------------------------------------------------
 
     def append(self, entries: Iterable[tuple[str, str | None]]) -> None:
-        """Append (key, record JSON text or ``None``) entries, in one ``write``."""
-        now = time.time()
+        """Append (key, record JSON text or ``None``) entries, in one ``write``.
+
+        The time of writing is in microseconds since the epoch (an integer: formatting a
+        float costs more than the rest of the line).
+        """
+        now = time.time_ns() // 1000
         data = b"".join(_line(key, text, now) for key, text in entries)
         if not data:
             return
@@ -134,7 +138,6 @@ class RecordLogs:
         except OSError:
             self.close()
             raise
-        self._last_write = time.monotonic()
 
     def has_logs(self) -> bool:
         """Whether any log may exist (once one was seen, assumed for good)."""
@@ -143,12 +146,11 @@ class RecordLogs:
         return self._seen_logs
 
     def _writer(self) -> int:
+        """This process's log, open for appending (a new one after a long silence)."""
         fd = self._fd
-        if (
-            fd is not None
-            and self._fd_generation == _generation
-            and time.monotonic() - self._last_write < _REOPEN_AFTER
-        ):
+        now = time.monotonic()
+        last, self._last_write = self._last_write, now
+        if fd is not None and self._fd_generation == _generation and now - last < _REOPEN_AFTER:
             return fd
         if fd is not None and self._fd_generation == _generation:
             os.close(fd)  # a forked child leaves its parent's descriptor alone

@@ -401,22 +401,39 @@ class StatusMonitor:
     def _add_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
         from .records import Provenance
 
-        names = self.names
+        names, durations = self.names, self._durations
         batch: list[tuple[float, float]] = []
         touched = set()
+        recent = self._recent
+        # The fields are read directly (a Provenance object per record would cost most of
+        # the first refresh of a large project); only the newest become Provenance.
         for h, record in records.items():
-            p = Provenance.from_record(record)
-            if p is None:
-                continue
+            started, ended = record.get("started"), record.get("ended")
+            if type(started) is not float or type(ended) is not float:
+                p = Provenance.from_record(record)  # ints, or not provenance at all
+                if p is None:
+                    continue
+                started, ended, duration = p.started, p.ended, p.duration
+            else:
+                duration = record.get("duration")
+                if type(duration) is not float:
+                    duration = ended - started
             name = names[h]
-            self._durations.setdefault(name, []).append(p.duration)
-            touched.add(name)
-            batch.append((p.ended, p.started))
-            entry = {"name": name, "hash": h, **p.to_dict()}
-            if len(self._recent) < RECENT or p.ended > self._recent[0][0]:
-                bisect.insort(self._recent, (p.ended, h, entry))
-                if len(self._recent) > RECENT:
-                    del self._recent[0]
+            found = durations.get(name)
+            if found is None:
+                durations[name] = [duration]
+                touched.add(name)
+            else:
+                found.append(duration)
+                if name not in touched:
+                    touched.add(name)
+            batch.append((ended, started))
+            if len(recent) < RECENT or ended > recent[0][0]:
+                p = Provenance.from_record(record)
+                if p is not None:
+                    bisect.insort(recent, (ended, h, {"name": name, "hash": h, **p.to_dict()}))
+                    if len(recent) > RECENT:
+                        del recent[0]
         for name in touched:
             self._stats.pop(name, None)
         if not batch:

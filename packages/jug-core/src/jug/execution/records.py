@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -267,60 +267,126 @@ def _key_of(task: Any) -> str:
 class ProvenanceRecorder:
     """Makes the provenance records of the tasks this process runs.
 
-    What is the same for every task (host, pid, versions, batch job) is looked up and
-    encoded once; :meth:`record` adds the times and the peak memory. The execution loop
-    makes one per run (:class:`jug.execution.Executor`); a loop of one's own can too::
+    What is the same for every task (host, pid, versions, batch job) is looked up once;
+    :meth:`record` adds the times and the peak memory. The execution loop makes one per run
+    (:class:`jug.execution.Executor`); a loop of one's own can too::
 
         recorder = ProvenanceRecorder()
         started, t0 = time.time(), time.perf_counter()
         result = task.run(save=False)
-        store.dump_and_release(result, key, lock, recorder.record(started, time.perf_counter() - t0))
+        duration = time.perf_counter() - t0
+        store.dump_and_release(result, key, lock, recorder.record(started, duration))
+
+    The peak memory (``getrusage``) is measured when a task ends, except after a task of
+    less than a millisecond within 10 ms of the last measurement, which reuses it: a
+    trivial task then costs no system call.
     """
 
     def __init__(self) -> None:
-        import json
-
         from jug import __version__
-        from jug.store import _Holder
+        from jug.store import _Holder, register_record_encoder
 
         me = _Holder.current()
         job = batch_job()
+        host, pid = me.host, os.getpid()
+        python = "{}.{}.{}".format(*sys.version_info[:3])
         self.constant: dict[str, Any] = {
-            "host": me.host,
-            "pid": os.getpid(),
+            "host": host,
+            "pid": pid,
             "jug": __version__,
-            "python": "{}.{}.{}".format(*sys.version_info[:3]),
+            "python": python,
         }
         if job is not None:
             self.constant["scheduler"], self.constant["job"] = job
-        dumps = json.dumps
-        mid = f'"host":{dumps(me.host)},"pid":{self.constant["pid"]}'
-        tail = ",".join(
-            f"{dumps(k)}:{dumps(v)}" for k, v in self.constant.items() if k not in ("host", "pid")
+        read_rss = _peak_rss_reader()
+        last = [0, -1.0]  # the peak RSS measured last, and when
+
+        # A copy of a dict holding the constant fields, the others set: this runs once per
+        # task, and copying is cheaper than building the dict from its items.
+        base: dict[str, Any] = {
+            "started": 0.0,
+            "ended": 0.0,
+            "duration": 0.0,
+            "host": host,
+            "pid": pid,
+            "peak_rss": 0,
+            "jug": __version__,
+            "python": python,
+        }
+        if job is not None:
+            base["job"], base["scheduler"] = job[1], job[0]
+        copy = base.copy
+
+        def record(started: float, duration: float) -> dict[str, Any]:
+            ended = started + duration
+            if duration >= 0.001 or not 0.0 <= ended - last[1] < 0.01:
+                last[0], last[1] = read_rss(), ended
+            rec = copy()
+            rec["started"] = started
+            rec["ended"] = ended
+            rec["duration"] = duration
+            rec["peak_rss"] = last[0]
+            return rec
+
+        #: ``record(started, duration)``: the record (a new dict, see the module docstring)
+        #: of a task that started at *started* (``time.time()``) and ran for *duration*
+        #: seconds, ending now. (A function, not a method: this runs once per task.)
+        self.record: Callable[[float, float], dict[str, Any]] = record
+        # The JSON text of such a record, made without json.dumps (jug.store.encode_record)
+        # and without the shortest-repr of floats, which costs more than the rest of the
+        # line: times are written to the microsecond, durations to the nanosecond.
+        consts = [("host", host), ("pid", pid), ("jug", __version__), ("python", python)]
+        if job is not None:
+            consts += [("job", job[1]), ("scheduler", job[0])]
+        mid = ",".join(f"{_json_str(k)}:{_json_value(v)}" for k, v in consts[:2])
+        tail = ",".join(f"{_json_str(k)}:{_json_value(v)}" for k, v in consts[2:]) + "}"
+        size = 4 + len(consts)
+        template = (
+            '{"started":%.6f,"ended":%.6f,"duration":%.9f,'
+            + mid.replace("%", "%%")
+            + ',"peak_rss":%d,'
+            + tail.replace("%", "%%")
         )
-        self._json = (mid, tail + "}")
-        self._peak_rss = _peak_rss_reader()
+        job_id = job[1] if job is not None else None
+        scheduler = job[0] if job is not None else None
 
-    def record(self, started: float, duration: float) -> dict[str, Any]:
-        """The record of a task that started at *started* (``time.time()``) and ran for
-        *duration* seconds, ending now.
+        def encode(rec: Mapping[str, Any]) -> str | None:
+            get = rec.get
+            if (
+                type(rec) is not dict
+                or len(rec) != size
+                or get("host") is not host
+                or get("pid") is not pid
+                or get("jug") is not __version__
+                or get("python") is not python
+                or get("job") is not job_id
+                or get("scheduler") is not scheduler
+            ):
+                return None
+            s, e, d, m = get("started"), get("ended"), get("duration"), get("peak_rss")
+            if type(s) is not float or type(e) is not float or type(d) is not float:
+                return None
+            if type(m) is not int or not 0.0 <= d < 1e9 or not 0.0 <= s < 1e11 or not 0 <= e < 1e11:
+                return None
+            text: str = template % (s, e, d, m)
+            return text
 
-        Returns
-        -------
-        dict
-            The record (see the module docstring); its JSON text, for
-            :func:`jug.store.encode_record`, is made without :func:`json.dumps`.
-        """
-        record = _Record(self.constant)
-        dict.__setitem__(record, "started", started)
-        dict.__setitem__(record, "ended", started + duration)
-        dict.__setitem__(record, "duration", duration)
-        dict.__setitem__(record, "peak_rss", self._peak_rss())
-        record._json = self._json
-        return record
+        register_record_encoder(encode)
 
 
-def _peak_rss_reader() -> Any:
+def _json_str(text: str) -> str:
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    import json
+
+    return json.dumps(text)
+
+
+def _json_value(value: Any) -> str:
+    return _json_str(value) if isinstance(value, str) else str(int(value))
+
+
+def _peak_rss_reader() -> Callable[[], int]:
     """A function returning this process's peak resident set size in bytes (0 if unknown)."""
     try:
         import resource
@@ -329,64 +395,4 @@ def _peak_rss_reader() -> Any:
     getrusage, me = resource.getrusage, resource.RUSAGE_SELF
     # ru_maxrss is in kibibytes on Linux and the BSDs, in bytes on macOS.
     scale = 1 if sys.platform == "darwin" else 1024
-    return lambda: getrusage(me).ru_maxrss * scale
-
-
-class _Record(dict):
-    """A provenance record made by :class:`ProvenanceRecorder`: a dict whose JSON text is
-    formatted directly (``__jug_json__``, used by :func:`jug.store.encode_record`) unless
-    it was changed after it was made."""
-
-    __slots__ = ("_json",)
-    _json: tuple[str, str] | None
-
-    def __jug_json__(self) -> str:
-        parts = getattr(self, "_json", None)
-        if parts is None:  # changed since it was made: the general way
-            import json
-
-            return json.dumps(dict(self), separators=(",", ":"), allow_nan=False)
-        mid, tail = parts
-        return (
-            f'{{"started":{self["started"]!r},"ended":{self["ended"]!r},'
-            f'"duration":{self["duration"]!r},{mid},"peak_rss":{self["peak_rss"]},{tail}'
-        )
-
-    def _changed(self) -> None:
-        self._json = None
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._changed()
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key: str) -> None:
-        self._changed()
-        super().__delitem__(key)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        self._changed()
-        super().update(*args, **kwargs)
-
-    def setdefault(self, key: str, default: Any = None) -> Any:
-        self._changed()
-        return super().setdefault(key, default)
-
-    def pop(self, key: str, *default: Any) -> Any:
-        self._changed()
-        return super().pop(key, *default)
-
-    def popitem(self) -> tuple[Any, Any]:
-        self._changed()
-        return super().popitem()
-
-    def clear(self) -> None:
-        self._changed()
-        super().clear()
-
-    def __ior__(self, other: Any) -> _Record:  # type: ignore[misc]
-        self._changed()
-        super().update(other)
-        return self
-
-    def __reduce__(self) -> Any:  # pickled (dict_store:FILE) as a plain dict
-        return (dict, (dict(self),))
+    return lambda: int(getrusage(me).ru_maxrss) * scale
