@@ -47,6 +47,7 @@ __all__ = [
     "as_key",
     "decode_record",
     "encode_record",
+    "register_record_encoder",
 ]
 
 #: Default lease length in seconds (``jug execute --lease``).
