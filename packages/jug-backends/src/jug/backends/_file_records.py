@@ -30,6 +30,7 @@ last line of each key it is told to keep.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Iterable
@@ -135,6 +136,29 @@ class RecordLogs:
             written = os.write(fd, data)
             while written < len(data):  # only on a full disk or a signal; finish the line
                 written += os.write(fd, data[written:])
+        except OSError:
+            self.close()
+            raise
+
+    def append_one(self, key: str, text: str) -> None:
+        """Append one record (what a worker does per task): :meth:`append`, unrolled."""
+        if not key.isalnum():
+            self.append([(key, text)])
+            return
+        fd = self._fd
+        now = time.monotonic()
+        if (
+            fd is None
+            or self._fd_generation != _generation
+            or now - self._last_write >= _REOPEN_AFTER
+        ):
+            fd = self._writer()
+        self._last_write = now
+        data = f'["{key}",{time.time_ns() // 1000},{text}]\n'.encode()
+        try:
+            if os.write(fd, data) < len(data):  # a full disk or a signal: finish the line
+                self.close()
+                raise OSError(errno.EIO, "short write")
         except OSError:
             self.close()
             raise

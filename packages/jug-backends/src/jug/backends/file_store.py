@@ -277,8 +277,13 @@ class file_store(Store):
         release *lock*, in that order."""
         text = None if record is None else encode_record(record)  # may raise: nothing changed
         key = self._dump(obj, key)
-        if text is not None or self._records.has_logs():
-            self._append_records([(key, text)])
+        if text is not None:
+            try:
+                self._records.append_one(key, text)
+            except OSError as exc:
+                raise _store_error(exc, f"write records in {self._records.directory!r}") from exc
+        elif self._records.has_logs():
+            self._append_records([(key, None)])
         lock.release()
 
     def _append_records(self, entries: builtins.list[tuple[str, str | None]]) -> None:

@@ -299,10 +299,13 @@ class ProvenanceRecorder:
         if job is not None:
             self.constant["scheduler"], self.constant["job"] = job
         read_rss = _peak_rss_reader()
-        last = [0, -1.0]  # the peak RSS measured last, and when
+        #: The peak RSS measured last, and when (``time.time()``).
+        self.rss, self.rss_at = 0, -1.0
 
-        # A copy of a dict holding the constant fields, the others set: this runs once per
-        # task, and copying is cheaper than building the dict from its items.
+        def measure_rss(now: float) -> None:
+            self.rss, self.rss_at = read_rss(), now
+
+        self.measure_rss = measure_rss
         base: dict[str, Any] = {
             "started": 0.0,
             "ended": 0.0,
@@ -315,23 +318,10 @@ class ProvenanceRecorder:
         }
         if job is not None:
             base["job"], base["scheduler"] = job[1], job[0]
-        copy = base.copy
+        #: ``blank()``: a new record holding the constant fields (and zeros for the others):
+        #: copying a dict is cheaper than building one from its items, once per task.
+        self.blank: Callable[[], dict[str, Any]] = base.copy
 
-        def record(started: float, duration: float) -> dict[str, Any]:
-            ended = started + duration
-            if duration >= 0.001 or not 0.0 <= ended - last[1] < 0.01:
-                last[0], last[1] = read_rss(), ended
-            rec = copy()
-            rec["started"] = started
-            rec["ended"] = ended
-            rec["duration"] = duration
-            rec["peak_rss"] = last[0]
-            return rec
-
-        #: ``record(started, duration)``: the record (a new dict, see the module docstring)
-        #: of a task that started at *started* (``time.time()``) and ran for *duration*
-        #: seconds, ending now. (A function, not a method: this runs once per task.)
-        self.record: Callable[[float, float], dict[str, Any]] = record
         # The JSON text of such a record, made without json.dumps (jug.store.encode_record)
         # and without the shortest-repr of floats, which costs more than the rest of the
         # line: times are written to the microsecond, durations to the nanosecond.
@@ -341,12 +331,6 @@ class ProvenanceRecorder:
         mid = ",".join(f"{_json_str(k)}:{_json_value(v)}" for k, v in consts[:2])
         tail = ",".join(f"{_json_str(k)}:{_json_value(v)}" for k, v in consts[2:]) + "}"
         size = 4 + len(consts)
-        template = (
-            '{"started":%.6f,"ended":%.6f,"duration":%.9f,'
-            + mid.replace("%", "%%")
-            + ',"peak_rss":%d,'
-            + tail.replace("%", "%%")
-        )
         job_id = job[1] if job is not None else None
         scheduler = job[0] if job is not None else None
 
@@ -366,12 +350,40 @@ class ProvenanceRecorder:
             s, e, d, m = get("started"), get("ended"), get("duration"), get("peak_rss")
             if type(s) is not float or type(e) is not float or type(d) is not float:
                 return None
-            if type(m) is not int or not 0.0 <= d < 1e9 or not 0.0 <= s < 1e11 or not 0 <= e < 1e11:
+            if (
+                type(m) is not int
+                or not 0.0 <= d < 1e9
+                or not 1.0 <= s < 1e11
+                or not 1.0 <= e < 1e11
+            ):
                 return None
-            text: str = template % (s, e, d, m)
-            return text
+            # Decimal text from integers: int-to-str is a fraction of the cost of
+            # formatting a float (dtoa), which would dominate a trivial task's record.
+            started, ended = str(int(s * 1e6 + 0.5)), str(int(e * 1e6 + 0.5))
+            duration = str(int(d * 1e9 + 0.5)).zfill(10)
+            return (
+                f'{{"started":{started[:-6]}.{started[-6:]},"ended":{ended[:-6]}.{ended[-6:]},'
+                f'"duration":{duration[:-9]}.{duration[-9:]},{mid},"peak_rss":{m},{tail}'
+            )
 
         register_record_encoder(encode)
+
+    def record(self, started: float, duration: float) -> dict[str, Any]:
+        """The record (a new dict, see the module docstring) of a task that started at
+        *started* (``time.time()``) and ran for *duration* seconds, ending now.
+
+        The peak memory (``getrusage``) is measured again unless the task took less than a
+        millisecond and the last measurement is less than 10 ms old.
+        """
+        ended = started + duration
+        if duration >= 0.001 or not 0.0 <= ended - self.rss_at < 0.01:
+            self.measure_rss(ended)
+        record = self.blank()
+        record["started"] = started
+        record["ended"] = ended
+        record["duration"] = duration
+        record["peak_rss"] = self.rss
+        return record
 
 
 def _json_str(text: str) -> str:
