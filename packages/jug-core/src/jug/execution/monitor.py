@@ -415,9 +415,8 @@ class StatusMonitor:
                     continue
                 started, ended, duration = p.started, p.ended, p.duration
             else:
-                duration = record.get("duration")
-                if type(duration) is not float:
-                    duration = ended - started
+                given = record.get("duration")
+                duration = given if type(given) is float else ended - started
             name = names[h]
             found = durations.get(name)
             if found is None:
