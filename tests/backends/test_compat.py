@@ -258,3 +258,56 @@ def test_original_dict_store_reads_our_file(tmp_path, python_run):
         python=ORIGINAL,
     )
     assert proc.stdout.strip() == "[0, 1, 2] True"
+
+
+@needs_original
+def test_original_dict_store_reads_our_file_with_records(tmp_path, python_run):
+    from jug.backends.dict_store import dict_store
+
+    path = tmp_path / "r.pickle"
+    ours = dict_store(path)
+    lock = ours.getlock(k("a"))
+    assert lock.get()
+    ours.dump_and_release([1, 2], k("a"), lock, {"started": 1.0, "ended": 2.0, "host": "n1"})
+    ours.close()
+    proc = python_run(
+        """
+        import sys
+        from jug.backends.dict_store import dict_store
+        s = dict_store(sys.argv[1])
+        print(s.load(sys.argv[2]), sorted(s.list()))
+        """,
+        str(path),
+        k("a"),
+        python=ORIGINAL,
+    )
+    assert proc.stdout.strip() == f"[1, 2] [b'{k('a')}']"
+    assert dict_store(path).record(k("a")) == {"started": 1.0, "ended": 2.0, "host": "n1"}
+
+
+@needs_original
+def test_original_cleanup_keeps_the_record_logs(fstore, python_run):
+    for name in ("keep", "drop"):
+        lock = fstore.getlock(k(name))
+        assert lock.get()
+        fstore.dump_and_release(name, k(name), lock, {"name": name})
+    fstore.close()
+    python_run(
+        """
+        import sys
+        from jug.backends.file_store import file_store
+
+        class Active:
+            def __init__(self, h): self.h = h
+            def hash(self): return self.h.encode()
+
+        s = file_store(sys.argv[1])
+        s.cleanup([Active(sys.argv[2])])
+        """,
+        fstore.jugdir,
+        k("keep"),
+        python=ORIGINAL,
+    )
+    store = file_store(fstore.jugdir)
+    assert sorted(store.list()) == [k("keep")]
+    assert store.records([k("keep")]) == {k("keep"): {"name": "keep"}}

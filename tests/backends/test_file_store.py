@@ -472,3 +472,35 @@ def test_numpy_not_imported_for_plain_objects(fstore, python_run):
     )
     assert proc.stdout.strip() == "False"
     assert "numpy" not in proc.stderr
+
+
+def test_record_logs_idle_for_an_hour_are_merged_by_cleanup(tmp_path):
+    """Logs nobody writes to any more are merged into one, without the removed results'
+    records; a log still being written gets tombstones instead."""
+
+    jugdir = tmp_path / "p.jugdata"
+    keys = [hashlib.sha1(str(i).encode()).hexdigest() for i in range(6)]
+    for i, key in enumerate(keys[:4]):  # four processes' worth of logs
+        store = file_store(jugdir)
+        lock = store.getlock(key)
+        assert lock.get()
+        store.dump_and_release(i, key, lock, {"i": i})
+        store.close()
+    packs = jugdir / "packs"
+    old = time.time() - 2 * 3600
+    for log in packs.iterdir():
+        os.utime(log, (old, old))
+    live = file_store(jugdir)  # a worker still writing its log
+    for i, key in enumerate(keys[4:], 4):
+        lock = live.getlock(key)
+        assert lock.get()
+        live.dump_and_release(i, key, lock, {"i": i})
+    assert len(list(packs.iterdir())) == 5
+
+    cleaner = file_store(jugdir)
+    cleaner.cleanup([keys[0], keys[1], keys[4]])
+    logs = sorted(packs.iterdir())
+    assert len(logs) == 3  # the merged one, the live worker's, the cleaner's tombstones
+    assert file_store(jugdir).records() == {keys[0]: {"i": 0}, keys[1]: {"i": 1}, keys[4]: {"i": 4}}
+    assert live.records() == {keys[0]: {"i": 0}, keys[1]: {"i": 1}, keys[4]: {"i": 4}}
+    live.close()

@@ -255,3 +255,39 @@ def test_original_and_ours_share_a_project(redis_server, tmp_path):
     assert len(run(ours, "execute")) == 6  # and we find what the original wrote
     assert len(run(ours, "check")) == 6
     assert store.load("be86b5f21d3e48d26efafa8694cb42ffcb9b26d5") == 2
+
+
+@needs_original
+def test_original_cleanup_keeps_our_records(redis_server, python_run):
+    store = redis_store(redis_server.url)
+    for name in ("keep", "drop"):
+        lock = store.getlock(k(name))
+        assert lock.get()
+        store.dump_and_release(name, k(name), lock, {"name": name})
+    python_run(
+        """
+        import sys
+        from jug.backends.redis_store import redis_store
+
+        class Active:
+            def __init__(self, h): self.h = h
+            def hash(self): return self.h.encode()
+
+        s = redis_store(sys.argv[1])
+        # The test servers refuse KEYS (which the original's cleanup sends): the same
+        # answer through SCAN.
+        s.redis.keys = lambda pattern: list(s.redis.scan_iter(pattern))
+        print(s.cleanup([Active(sys.argv[2])]))
+        """,
+        redis_server.url,
+        k("keep"),
+        python=ORIGINAL,
+    )
+    assert sorted(store.list()) == [k("keep")]
+    # The original deleted only results: both records are still there; ours drops the other.
+    assert store.records([k("keep"), k("drop")]) == {
+        k("keep"): {"name": "keep"},
+        k("drop"): {"name": "drop"},
+    }
+    store.cleanup([k("keep")])
+    assert store.records() == {k("keep"): {"name": "keep"}}

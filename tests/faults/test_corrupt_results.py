@@ -75,7 +75,7 @@ def test_corrupt_result(how, tmp_path, request):
     key = project.python(INSPECT, jugdir, "hash")
     if how == "redis garbage":
         client = server.client()
-        (rkey,) = [k for k in client.scan_iter(match=f"*{key}*") if b"lock" not in k]
+        (rkey,) = client.scan_iter(match=f"*result:{key}")  # not its lock or record
         client.set(rkey, b"\x00garbage\xff" * 7)
     else:
         _corrupt_file(jugdir, key, how)

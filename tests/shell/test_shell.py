@@ -92,6 +92,25 @@ def test_task_methods_inside_the_shell(shell_project):
     ]
 
 
+def test_provenance_inside_the_shell(shell_project):
+    p = shell_project
+    p.write("jugfile.py", JUGFILE)
+    assert p.jug("execute", "--target", "count_words", env={"SLURM_JOB_ID": "314"}).returncode == 0
+    done, shown = p.shell(
+        """
+        import os
+        q = provenance(counts[0])
+        show(q.host == os.uname().nodename, q.pid > 0, q.duration >= 0, q.peak_rss > 0)
+        show(q.scheduler, q.job, q == counts[0].provenance())
+        show(provenance(avgs), divs[0].provenance())
+        show('ran' in q.describe())
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "provenance(t)" in done.stdout  # in the banner
+    assert shown == ["True True True True", "slurm 314 True", "None None", "True"]
+
+
 def test_value_of_an_unfinished_task_raises(shell_project):
     p = shell_project
     p.write("jugfile.py", JUGFILE)

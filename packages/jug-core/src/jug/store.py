@@ -15,6 +15,12 @@ against them.
 Locks are *leases*: a lock records its owner and a heartbeat that the holder refreshes while
 the task runs. A lock whose heartbeat is older than its lease is stale, and the next worker
 that tries to take it reclaims it, so a killed worker never blocks a task forever.
+
+Beside each result a store may keep a *record*: a small JSON object describing it (the
+execution loop records where, when and how a task ran: see :mod:`jug.execution.records`).
+Records are written with the result (:meth:`Store.dump_and_release`), read in bulk
+(:meth:`Store.records`), and kept only by stores whose :attr:`Store.keeps_records` is true;
+the default of a store that cannot keep them is to keep none.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import math
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 
 from .execution.states import TaskState
@@ -33,7 +39,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["DEFAULT_LEASE", "Lock", "LockInfo", "LockOutcome", "Store", "as_key"]
+__all__ = [
+    "DEFAULT_LEASE",
+    "Lock",
+    "LockInfo",
+    "LockOutcome",
+    "Store",
+    "as_key",
+    "decode_record",
+    "encode_record",
+    "register_record_encoder",
+]
 
 #: Default lease length in seconds (``jug execute --lease``).
 DEFAULT_LEASE: float = 600.0
@@ -143,11 +159,24 @@ class LockInfo:
         """A record for a lock the current process is taking now.
 
         Its token is unique among all processes and hosts: a random prefix drawn once per
-        process (again after a fork) followed by a counter.
+        process (again after a fork) followed by a counter. Under a batch scheduler,
+        ``extra`` holds the job (``{"job": ID, "scheduler": NAME}``, see
+        :func:`jug.execution.records.batch_job`), so that status shows which job runs
+        which task.
         """
         now = time.time()
         me = _Holder.current()
         me.count += 1
+        if me.job:
+            return cls(
+                me.prefix + str(me.count),
+                me.host,
+                me.pid,
+                now,
+                now,
+                float(lease),
+                extra=dict(me.job),
+            )
         return cls(me.prefix + str(me.count), me.host, me.pid, now, now, float(lease))
 
     def is_stale(self, now: float | None = None) -> bool:
@@ -241,6 +270,48 @@ def _needs_no_escape(text: Any) -> bool:
     )
 
 
+# Functions that write the JSON of the records they recognise faster than json.dumps (the
+# execution loop's provenance records: see register_record_encoder).
+_RECORD_ENCODERS: builtins.list[Any] = []
+
+
+def register_record_encoder(encoder: Any) -> None:
+    """Have :func:`encode_record` try *encoder* first: ``encoder(record)`` returns the
+    compact JSON text of a record it recognises (the record's values, floats possibly
+    rounded to what the record's meaning needs), or ``None``. Only the latest few
+    registered are kept."""
+    _RECORD_ENCODERS.insert(0, encoder)
+    del _RECORD_ENCODERS[4:]
+
+
+def encode_record(record: Mapping[str, Any]) -> str:
+    """The compact JSON text of a result *record*, as the built-in stores keep it.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If *record* is not JSON-serialisable (or holds a NaN or an infinity).
+    """
+    for encoder in _RECORD_ENCODERS:
+        text: str | None = encoder(record)
+        if text is not None:
+            return text
+    import json
+
+    return json.dumps(dict(record), separators=(",", ":"), allow_nan=False)
+
+
+def decode_record(text: str | bytes) -> dict[str, Any] | None:
+    """The record that :func:`encode_record` wrote, or ``None`` if *text* is not one."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _deep_copy(obj: Any) -> Any:
     import copy
 
@@ -262,6 +333,10 @@ class _Holder:
             self.host = socket.gethostname()
         self.prefix = os.urandom(9).hex() + "-"
         self.count = 0
+        from .execution.records import batch_job
+
+        job = batch_job()
+        self.job: dict[str, str] = {} if job is None else {"job": job[1], "scheduler": job[0]}
 
     @classmethod
     def current(cls) -> _Holder:
@@ -364,14 +439,21 @@ class Store(ABC):
       defaults, asking key by key; a store should answer them with one listing or one
       round trip per batch. :meth:`lock_unless_done` and :meth:`dump_and_release` likewise
       have defaults that a store may do in one operation.
+    * Records (see the module docstring) are optional. A store that keeps them sets
+      :attr:`keeps_records`, saves the *record* given to :meth:`dump_and_release` with the
+      result, and answers :meth:`records`; the defaults keep none.
 
     Attributes
     ----------
     lease : float
         Lease length, in seconds, of the locks taken from now on.
+    keeps_records : bool
+        Whether the store keeps the records given to :meth:`dump_and_release` (default
+        ``False``: they are dropped, and :meth:`records` finds none).
     """
 
     lease: float = DEFAULT_LEASE
+    keeps_records: bool = False
 
     @abstractmethod
     def dump(self, obj: Any, key: str) -> None:
@@ -464,14 +546,52 @@ class Store(ABC):
             return _DONE
         return _LOCKED
 
-    def dump_and_release(self, obj: Any, key: str, lock: Lock) -> None:
-        """Store *obj* under *key*, then release *lock* (held by the caller).
+    def dump_and_release(
+        self, obj: Any, key: str, lock: Lock, record: Mapping[str, Any] | None = None
+    ) -> None:
+        """Store *obj* under *key* (and its *record*, if the store keeps records), then
+        release *lock* (held by the caller).
 
-        The result is saved before the lock goes, so no worker sees the task unlocked and
-        without a result.
+        The result and its record are saved before the lock goes, so no worker sees the
+        task unlocked and without a result. A record replaces any earlier record of *key*.
+        The default saves the result with :meth:`dump` and the record with
+        :meth:`save_records`; a store may do all of it in one operation.
+
+        Parameters
+        ----------
+        record : mapping, optional
+            A JSON object (``str`` keys; values ``None``, ``bool``, ``int``, ``float``,
+            ``str``, lists and mappings of those) describing the result. Dropped by a
+            store that does not keep records.
         """
         self.dump(obj, key)
+        if record is not None and self.keeps_records:
+            self.save_records({as_key(key): record})
         lock.release()
+
+    # -- records ----------------------------------------------------------------------------
+
+    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:  # noqa: B027
+        """Keep *records* (key → record), each replacing any earlier record of its key.
+
+        The default keeps nothing (:attr:`keeps_records` is ``False``); a store that keeps
+        records overrides this, :meth:`records` and :attr:`keeps_records`.
+        """
+
+    def records(self, keys: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+        """The records of *keys* (default: every record), as new dicts; keys without a
+        record are left out.
+
+        Answered in bulk (one listing or a round trip per batch), like :meth:`can_load_many`.
+        A record describes the result stored with it; once that result is removed, a store
+        may still return its record until :meth:`cleanup` (callers that care check that
+        the result exists). The default: no records.
+        """
+        return {}
+
+    def record(self, key: str) -> dict[str, Any] | None:
+        """The record of *key*, or ``None`` (see :meth:`records`)."""
+        return self.records([as_key(key)]).get(as_key(key))
 
     # -- bulk queries -----------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import pickle
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from .errors import LockNotHeldError, TaskHashError
 from .hash import (
@@ -28,6 +28,8 @@ from .store import Lock, LockOutcome, Store
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from .execution.records import Provenance
 
 __all__ = [
     "CachedFunction",
@@ -365,11 +367,12 @@ class Task(TaskletMixin):
         else:
             self.store.getlock(self.key()).force_release()
 
-    def save_and_unlock(self, result: Any) -> None:
+    def save_and_unlock(self, result: Any, record: Mapping[str, Any] | None = None) -> None:
         """Save *result* as this task's result and release its lock, which must be held.
 
         Used after ``run(save=False)`` by the execution loop: the store does both in as few
-        round trips as it can (:meth:`jug.store.Store.dump_and_release`).
+        round trips as it can (:meth:`jug.store.Store.dump_and_release`), and keeps
+        *record* (the result's provenance, say) beside the result if it keeps records.
 
         Raises
         ------
@@ -378,7 +381,10 @@ class Task(TaskletMixin):
         """
         if self._lock is None:
             raise LockNotHeldError(f"cannot save {self.name} and unlock it: its lock is not held")
-        self.store.dump_and_release(result, self.key(), self._lock)
+        if record is None:
+            self.store.dump_and_release(result, self.key(), self._lock)
+        else:
+            self.store.dump_and_release(result, self.key(), self._lock, record)
         self._lock = None
         self._result = result
         self._loaded = True
@@ -407,6 +413,17 @@ class Task(TaskletMixin):
     def is_failed(self) -> bool:
         """Whether the task is marked as failed."""
         return self.store.getlock(self.key()).is_failed()
+
+    def provenance(self) -> Provenance | None:
+        """Where, when and how the stored result was computed, or ``None``.
+
+        See :func:`jug.execution.records.provenance`: ``None`` if there is no result,
+        or it was stored without a record (by the original Jug, or a store that keeps
+        none).
+        """
+        from jug.execution.records import provenance
+
+        return provenance(self, self.store)
 
 
 def _hash_values(args: list[Any], kwargs: dict[str, Any]) -> bytes:

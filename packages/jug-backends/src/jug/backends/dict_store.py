@@ -15,8 +15,9 @@ snapshot. Two processes writing the same FILE do not merge: the last save wins.
 
 The file is a pickle of a dict in the original jug's layout (``b'result:KEY'`` → pickled
 value), which the original jug can open too, plus this store's failed marks under
-``b'jug-failed:KEY'``. Running locks are not saved: when FILE is loaded, whoever held them
-is gone.
+``b'jug-failed:KEY'`` and the results' records (:mod:`jug.execution.records`) under
+``b'jug-records'`` (one dict, key → the record's JSON text). Running locks are not saved: when FILE is
+loaded, whoever held them is gone.
 
 Locks behave as in every jug store (owner token, lease, failed marks) but, the store being
 private to one process, they only coordinate threads and objects within that process.
@@ -31,11 +32,11 @@ import pickle
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from jug.atomic import write_atomically
 from jug.errors import InvalidJugdirError, StoreError
-from jug.store import Lock, LockInfo, LockOutcome, Store, as_key
+from jug.store import Lock, LockInfo, LockOutcome, Store, as_key, decode_record, encode_record
 
 from .encode import PICKLE_PROTOCOL
 
@@ -51,6 +52,7 @@ _LOCKED, _DONE, _HELD = LockOutcome.LOCKED, LockOutcome.DONE, LockOutcome.HELD
 _RESULT = b"result:"
 _FAILED = b"jug-failed:"
 _OLD_LOCK = b"lock:"
+_RECORDS = b"jug-records"
 
 
 class dict_store(Store):
@@ -69,9 +71,13 @@ class dict_store(Store):
         Lease length (seconds) recorded in locks taken from now on.
     """
 
+    keeps_records = True
+
     def __init__(self, backend: str | os.PathLike[str] | None = None) -> None:
         self.backend = None if backend is None else os.fspath(backend)
         self._results: dict[str, bytes] = {}
+        # Key -> record, kept as given (the loop's records are made for this store alone).
+        self._records: dict[str, Mapping[str, Any]] = {}
         self._locks: dict[str, LockInfo] = {}
         self._mutex = threading.RLock()
         self._dirty = False
@@ -115,6 +121,11 @@ class dict_store(Store):
             elif name.startswith(_OLD_LOCK) and value == 2:  # the original's failed mark
                 key = name[len(_OLD_LOCK) :].decode()
                 self._locks.setdefault(key, LockInfo(failed=True, error="(failed)"))
+            elif name == _RECORDS and isinstance(value, dict):
+                for k, text in value.items():
+                    record = decode_record(text) if isinstance(text, (str, bytes)) else None
+                    if isinstance(k, str) and record is not None:
+                        self._records[k] = record
 
     def save(self, path: str | os.PathLike[str] | None = None) -> None:
         """Write all results and failed marks to *path* (default: the store's file).
@@ -135,6 +146,8 @@ class dict_store(Store):
                 if info.failed:
                     data[_FAILED + key.encode()] = info.to_json()
                     data[_OLD_LOCK + key.encode()] = 2
+            if self._records:
+                data[_RECORDS] = _record_texts(self._records)
             try:
                 write_atomically(
                     target, lambda out: pickle.dump(data, out, protocol=PICKLE_PROTOCOL)
@@ -155,19 +168,47 @@ class dict_store(Store):
 
     def dump(self, obj: Any, key: str | bytes) -> None:
         data = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)
+        key = as_key(key)
         with self._mutex:
-            self._results[as_key(key)] = data
+            self._results[key] = data
+            self._records.pop(key, None)  # it described the result replaced now
             self._dirty = True
 
-    def dump_and_release(self, obj: Any, key: str | bytes, lock: Lock) -> None:
-        """:meth:`dump`, then release *lock*, under one hold of the store's mutex."""
+    def dump_and_release(
+        self,
+        obj: Any,
+        key: str | bytes,
+        lock: Lock,
+        record: Mapping[str, Any] | None = None,
+    ) -> None:
+        """:meth:`dump` (keeping *record*), then release *lock*, under one hold of the
+        store's mutex."""
         if type(lock) is not dict_lock or lock.store is not self:
-            return super().dump_and_release(obj, as_key(key), lock)
+            return super().dump_and_release(obj, as_key(key), lock, record)
         data = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)  # an unpicklable obj changes nothing
+        key = as_key(key)
         with self._mutex:
-            self._results[as_key(key)] = data
+            self._results[key] = data
+            if record is not None:
+                self._records[key] = record
+            elif self._records:
+                self._records.pop(key, None)
             self._dirty = True
             lock._release()
+
+    # -- records ----------------------------------------------------------------------------
+
+    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        with self._mutex:
+            self._records.update((as_key(k), r) for k, r in records.items())
+            self._dirty = True
+
+    def records(self, keys: Iterable[str | bytes] | None = None) -> dict[str, dict[str, Any]]:
+        with self._mutex:
+            if keys is None:
+                return {k: dict(r) for k, r in self._records.items()}
+            found = ((k, self._records.get(k)) for k in map(as_key, keys))
+            return {k: dict(r) for k, r in found if r is not None}
 
     def load(self, key: str | bytes) -> Any:
         """Return the object stored under *key* (``KeyError`` if there is none)."""
@@ -181,9 +222,10 @@ class dict_store(Store):
         return {k for k in map(as_key, keys) if k in results}
 
     def remove(self, key: str | bytes) -> bool:
+        key = as_key(key)
         with self._mutex:
-            found = self._results.pop(as_key(key), None) is not None
-            self._dirty |= found
+            found = self._results.pop(key, None) is not None
+            self._dirty |= self._records.pop(key, None) is not None or found
         return found
 
     def list(self) -> Iterator[str]:
@@ -196,6 +238,8 @@ class dict_store(Store):
             for k in gone:
                 del self._results[k]
             removed = len(gone)
+            for k in [k for k in self._records if k not in keep]:
+                del self._records[k]
             if not keeplocks:
                 stale = [k for k in self._locks if k not in keep]
                 for k in stale:
@@ -231,6 +275,18 @@ class dict_store(Store):
             self._dirty |= any(i.failed for i in self._locks.values())
             self._locks.clear()
         return n
+
+
+def _record_texts(records: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The records as JSON text (plain data the original jug can unpickle); a record that
+    is not JSON is left out, rather than making the whole file unsavable."""
+    out = {}
+    for key, record in records.items():
+        try:
+            out[key] = encode_record(record)
+        except (TypeError, ValueError):
+            continue
+    return out
 
 
 def _save_if_alive(ref: weakref.ref[dict_store]) -> None:

@@ -5,7 +5,9 @@ Layout (the same as the original jug's, so either implementation reads the other
     JUGDIR/3a/b04c6abfa31e89deca3a8c90fa30d13d8bba68     result of task 3ab04c6a…
     JUGDIR/locks/3ab04c6abfa31e89deca3a8c90fa30d13d8bba68.lock
 
-Results are encoded by :mod:`jug.backends.encode`. A result is written to a hidden temporary
+Results are encoded by :mod:`jug.backends.encode`. Their records (provenance, see
+:mod:`jug.execution.records`) go to append-only logs in ``JUGDIR/packs/``
+(:mod:`jug.backends._file_records`), where the original jug's ``cleanup`` leaves them. A result is written to a hidden temporary
 file (``.REST.TOKEN.tmp``) in its shard directory, fsynced, then renamed over the final name,
 so a reader sees the old result or the new one and a crashed writer leaves only a hidden file
 that :meth:`file_store.list` ignores and :meth:`file_store.cleanup` removes.
@@ -52,12 +54,13 @@ import errno
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from jug.atomic import write_atomically
 from jug.errors import CorruptResultError, StoreError
-from jug.store import Lock, LockInfo, Store, as_key
+from jug.store import Lock, LockInfo, Store, as_key, encode_record
 
+from ._file_records import RecordLogs
 from .encode import DecodeError, encode_small, read_result, write_result
 
 TYPE_CHECKING = False
@@ -202,6 +205,8 @@ class file_store(Store):
         If *dname* exists and is not a directory.
     """
 
+    keeps_records = True
+
     def __init__(self, dname: str | os.PathLike[str], compress_numpy: bool = False) -> None:
         self.jugdir = os.fspath(dname)
         self.compress_numpy = compress_numpy
@@ -214,6 +219,7 @@ class file_store(Store):
         self._prefix = os.path.join(self.jugdir, "")  # paths below: prefix + relative
         self._lockprefix = os.path.join(self._lockdir, "")
         self._made_dirs: set[str] = set()
+        self._records = RecordLogs(self.jugdir, self._makedir)
 
     def __repr__(self) -> str:
         return f"file_store({self.jugdir!r})"
@@ -256,6 +262,53 @@ class file_store(Store):
         StoreError
             On disk full, permission denied and similar errors; nothing is left behind.
         """
+        key = self._dump(obj, key)
+        if self._records.has_logs():  # any record of the replaced result is void now
+            self._append_records([(key, None)])
+
+    def dump_and_release(
+        self,
+        obj: Any,
+        key: str | bytes,
+        lock: Lock,
+        record: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store *obj* under *key*, append its *record* to this process's record log, and
+        release *lock*, in that order."""
+        text = None if record is None else encode_record(record)  # may raise: nothing changed
+        key = self._dump(obj, key)
+        if text is not None:
+            try:
+                self._records.append_one(key, text)
+            except OSError as exc:
+                raise _store_error(exc, f"write records in {self._records.directory!r}") from exc
+        elif self._records.has_logs():
+            self._append_records([(key, None)])
+        lock.release()
+
+    def _append_records(self, entries: builtins.list[tuple[str, str | None]]) -> None:
+        try:
+            self._records.append(entries)
+        except OSError as exc:
+            raise _store_error(exc, f"write records in {self._records.directory!r}") from exc
+
+    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        """Append *records* to this process's record log (see :mod:`._file_records`)."""
+        entries: builtins.list[tuple[str, str | None]] = [
+            (self._key(k), encode_record(r)) for k, r in records.items()
+        ]
+        self._append_records(entries)
+
+    def records(self, keys: Iterable[str | bytes] | None = None) -> dict[str, dict[str, Any]]:
+        """The records of *keys* (default: all), from the record logs; reads only what was
+        appended since this store object last read them."""
+        try:
+            return self._records.records(None if keys is None else map(as_key, keys))
+        except OSError as exc:
+            raise _store_error(exc, "read the records of results") from exc
+
+    def _dump(self, obj: Any, key: str | bytes) -> str:
+        """:meth:`dump` without touching the records; returns the key as a ``str``."""
         key = self._key(key)
         shard = self._prefix + key[:2]
         final = shard + os.sep + key[2:]
@@ -281,6 +334,7 @@ class file_store(Store):
             raise
         except OSError as exc:
             raise _store_error(exc, f"write result {key} in {shard!r}", show_file=False) from exc
+        return key
 
     def load(self, key: str | bytes) -> Any:
         """Return the object stored under *key*.
@@ -344,6 +398,8 @@ class file_store(Store):
             return False
         except OSError as exc:
             raise _store_error(exc, f"remove result {as_key(key)}") from exc
+        if self._records.has_logs():
+            self._append_records([(as_key(key), None)])
         return True
 
     def _shards(self) -> Iterator[os.DirEntry[str]]:
@@ -388,6 +444,10 @@ class file_store(Store):
         for entry in hidden:
             if _older_than(entry, now - _STALE_TEMP_AGE):
                 _unlink_quietly(entry.path)
+        try:
+            self._records.compact(keep)  # the records of the removed results go too
+        except OSError as exc:
+            raise _store_error(exc, "merge the record logs") from exc
         return removed
 
     # -- locks ----------------------------------------------------------------------------
@@ -423,7 +483,8 @@ class file_store(Store):
         return removed
 
     def close(self) -> None:
-        """Nothing to release: every operation opens and closes its own files."""
+        """Close this process's record log (every other file is closed after each use)."""
+        self._records.close()
 
 
 def _take_mutex(path: str) -> bool:

@@ -17,6 +17,10 @@ Data layout (the original jug's, so either implementation reads what the other w
   unless the holder renews it. A failed mark is the record with ``"failed": true`` and no
   expiry. The original's values, ``L`` (running, never expires) and ``F`` (failed), are
   understood; an ``L`` gets our lease the first time one of our workers finds it locked.
+* ``record:HASH`` — the result's record (its provenance, see
+  :mod:`jug.execution.records`), compact JSON; saved in the same round trip as the
+  result, and removed with it. The original jug neither reads nor deletes these keys (its
+  ``cleanup`` deletes only ``result:`` keys and locks).
 
 With ``?prefix=NAME`` every key starts with ``NAME:``, so that several projects share one
 server; listing, ``cleanup`` and ``remove_locks`` see only their own prefix (``SCAN`` with a
@@ -26,7 +30,7 @@ Round trips: one per result saved or loaded, one per lock operation (owner-check
 side scripts), one per few thousand keys for existence checks and lock listings, one for
 :meth:`redis_store.lock_unless_done` (lock a task unless its result is stored) and one for
 :meth:`redis_store.dump_and_release` (save a result and release its lock together): two per
-task that ``jug execute`` runs. Commands go through a :class:`~._redis_client.Link` (one
+task that ``jug execute`` runs (the record travels with the result). Commands go through a :class:`~._redis_client.Link` (one
 connection per thread, raw replies), not through ``redis.Redis``'s per-command pool checkout
 and reply post-processing, which cost several times a round trip to a local server.
 """
@@ -40,10 +44,10 @@ import os
 import socket
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from jug.errors import CorruptResultError, InvalidJugdirError
-from jug.store import Lock, LockInfo, LockOutcome, Store, as_key
+from jug.store import Lock, LockInfo, LockOutcome, Store, as_key, decode_record, encode_record
 
 from . import _redis_scripts as scripts
 from ._redis_client import Link, connect, describe, retrying, unreachable
@@ -163,6 +167,8 @@ class redis_store(Store):
         If *url* is malformed.
     """
 
+    keeps_records = True
+
     def __init__(self, url: str = "redis:") -> None:
         self.jugdir = url
         self._target: RedisTarget = parse(url)
@@ -172,6 +178,7 @@ class redis_store(Store):
         self._link = Link(self.redis)
         self._results = (self.prefix + "result:").encode()
         self._locks = (self.prefix + "lock:").encode()
+        self._records = (self.prefix + "record:").encode()
         self._check_server()
 
     def __repr__(self) -> str:
@@ -202,6 +209,9 @@ class redis_store(Store):
 
     def _lkey(self, key: str | bytes) -> bytes:
         return self._locks + (key if isinstance(key, bytes) else key.encode())
+
+    def _reckey(self, key: str | bytes) -> bytes:
+        return self._records + (key if isinstance(key, bytes) else key.encode())
 
     def _scan(self, prefix: bytes) -> Iterator[builtins.list[bytes]]:
         """Batches of up to ``_BATCH`` keys starting with *prefix* (each key once), by ``SCAN``.
@@ -236,45 +246,107 @@ class redis_store(Store):
         return base64.b64encode(encode(obj, _level_for(obj)))
 
     def dump(self, obj: Any, key: str | bytes) -> None:
-        """Store *obj* under *key* in one ``SET`` (replacing any previous value atomically).
+        """Store *obj* under *key* in one ``SET`` (replacing any previous value atomically),
+        and delete its record in the same round trip (it described the replaced result).
 
         The object is encoded before anything is sent: an unpicklable object changes nothing.
         """
         data = self._encode(obj)
-        self._call(f"save result {as_key(key)}", "SET", self._rkey(key), data)
+        commands = [("SET", self._rkey(key), data), ("DEL", self._reckey(key))]
+        self._do(f"save result {as_key(key)}", self._send, commands)
 
-    def dump_and_release(self, obj: Any, key: str | bytes, lock: Any) -> None:
-        """Store *obj* under *key* and release *lock* (if held) in one round trip.
+    def _send(self, commands: builtins.list[tuple[Any, ...]]) -> builtins.list[Any]:
+        replies = self._link.calls(commands)
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
+
+    def dump_and_release(
+        self,
+        obj: Any,
+        key: str | bytes,
+        lock: Any,
+        record: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store *obj* under *key* with its *record*, and release *lock* (if held), in one
+        round trip.
 
         The result is written before the lock is released, so no other worker sees the
         task unlocked and without its result.
         """
         if not self._holds(lock):
-            self.dump(obj, key)
+            if record is None:
+                self.dump(obj, key)
+            else:
+                self._send_records({as_key(key): record}, result=(key, self._encode(obj)))
             if lock is not None:
                 lock.release()
             return
         data = self._encode(obj)
+        text = None if record is None else encode_record(record).encode()
         release = [lock._lkey], [lock._value]
-        self._do(f"save result {as_key(key)}", self._send_save, self._rkey(key), data, release)
+        self._do(f"save result {as_key(key)}", self._send_save, key, data, text, release)
         lock._info = lock._value = None
 
     def _holds(self, lock: Any) -> bool:
         return isinstance(lock, redis_lock) and lock.store is self and lock._value is not None
 
-    def _send_save(self, rkey: bytes, data: bytes, release: _ScriptCall) -> None:
-        """One round trip: ``SET`` the result, then the release script.
+    def _send_save(
+        self, key: str | bytes, data: bytes, record: bytes | None, release: _ScriptCall
+    ) -> None:
+        """One round trip: ``SET`` the result and its record (or ``DEL`` an old record),
+        then the release script.
 
         A release script the server does not know (after a restart or ``SCRIPT FLUSH``) is
         sent again in full: releasing is safe to repeat.
         """
         link = self._link
-        stored, released = link.calls([("SET", rkey, data), _RELEASE.command(*release)])
+        keep = ("DEL", self._reckey(key)) if record is None else ("SET", self._reckey(key), record)
+        stored, kept, released = link.calls(
+            [("SET", self._rkey(key), data), keep, _RELEASE.command(*release)]
+        )
         if isinstance(released, Exception) and scripts.is_noscript(released):
             released = _RELEASE.eval(link, *release)
-        for reply in (stored, released):
+        for reply in (stored, kept, released):
             if isinstance(reply, Exception):
                 raise reply
+
+    # -- records ----------------------------------------------------------------------------
+
+    def _send_records(
+        self, records: Mapping[str, Mapping[str, Any]], result: tuple[Any, bytes] | None = None
+    ) -> None:
+        commands: builtins.list[tuple[Any, ...]] = []
+        if result is not None:
+            commands.append(("SET", self._rkey(result[0]), result[1]))
+        commands.extend(
+            ("SET", self._reckey(k), encode_record(r).encode()) for k, r in records.items()
+        )
+        if commands:
+            self._do("save records", self._send, commands)
+
+    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        """``SET`` each record (one round trip)."""
+        self._send_records(records)
+
+    def records(self, keys: Iterable[str | bytes] | None = None) -> dict[str, dict[str, Any]]:
+        """The records of *keys* (default: all of this prefix): ``MGET`` per few thousand."""
+        if keys is None:
+            cut = len(self._records)
+            wanted = [k[cut:].decode() for batch in self._scan(self._records) for k in batch]
+        else:
+            wanted = builtins.list(dict.fromkeys(map(as_key, keys)))
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            values = self._call("read records", "MGET", *[self._reckey(k) for k in batch])
+            for k, value in zip(batch, values, strict=True):
+                if value is not None:
+                    record = decode_record(value)
+                    if record is not None:
+                        out[k] = record
+        return out
 
     def load(self, key: str | bytes) -> Any:
         """Return the object stored under *key*.
@@ -312,7 +384,9 @@ class redis_store(Store):
         return present
 
     def remove(self, key: str | bytes) -> bool:
-        return bool(self._call(f"remove result {as_key(key)}", "DEL", self._rkey(key)))
+        """Delete the result of *key* and its record (one round trip)."""
+        commands = [("DEL", self._rkey(key)), ("DEL", self._reckey(key))]
+        return bool(self._do(f"remove result {as_key(key)}", self._send, commands)[0])
 
     def _delete(self, keys: builtins.list[bytes]) -> int:
         return int(self._call("remove keys", "DEL", *keys)) if keys else 0
@@ -328,11 +402,14 @@ class redis_store(Store):
         """Remove results (and locks, unless *keeplocks*) of this prefix not in *active*."""
         keep = {as_key(k).encode() for k in active}
         removed = 0
-        kinds = [self._results] if keeplocks else [self._results, self._locks]
+        kinds = [self._results, self._records]
+        if not keeplocks:
+            kinds.append(self._locks)
         for prefix in kinds:
             cut = len(prefix)
             for batch in builtins.list(self._scan(prefix)):
-                removed += self._delete([k for k in batch if k[cut:] not in keep])
+                gone = self._delete([k for k in batch if k[cut:] not in keep])
+                removed += gone if prefix is not self._records else 0  # records go unsaid
         return removed
 
     def close(self) -> None:

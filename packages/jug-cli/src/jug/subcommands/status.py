@@ -99,6 +99,35 @@ def _failed_tasks(store: Store, names: dict[str, str]) -> list[tuple[str, str, L
     return sorted(rows, key=lambda r: (r[0], r[2].failed_at))
 
 
+def _seconds(text: str) -> float:
+    """A positive number of seconds (``--watch``)."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        hint = " (name the jugfile before --watch, or write --watch=SECONDS)"
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}{hint}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _live(options: Any, store: Store, graph: CachedGraph) -> int:
+    """``--json`` and ``--watch``: see :mod:`._status_live`."""
+    from ._status_live import LiveStatus, format_live, watch
+
+    live = LiveStatus(graph, store, options.jugfile, options.jugdir, list(options.argv))
+    if options.watch is not None:
+        return watch(live, options.watch, as_json=options.status_json, short=options.short)
+    report = live.refresh()
+    if options.status_json:
+        print(report.to_json(indent=2))
+    else:  # pragma: no cover - only --json and --watch come here
+        print(format_live(report, short=options.short))
+    return 0
+
+
 class StatusCommand(SubCommand):
     """Print the status of the tasks (waiting, ready, finished, running, failed, stale)"""
 
@@ -136,6 +165,24 @@ class StatusCommand(SubCommand):
         )
 
         parser.add_argument(
+            "--json",
+            action="store_const",
+            const=True,
+            dest="status_json",
+            help="print the status as one JSON document (schema jug-status, version 1: "
+            "counts, running and failed tasks, durations, rate, ETA)",
+        )
+        parser.add_argument(
+            "--watch",
+            nargs="?",
+            const=2.0,
+            type=_seconds,
+            dest="watch",
+            metavar="SECONDS",
+            help="refresh the status every SECONDS (default 2) until every task is "
+            "finished or Ctrl-C; with --json, one document per line",
+        )
+        parser.add_argument(
             "--verify",
             action="store_const",
             const=True,
@@ -151,6 +198,8 @@ class StatusCommand(SubCommand):
             "clear": False,
             "failed": False,
             "verify": False,
+            "status_json": False,
+            "watch": None,
         }
 
     def loads_jugfile(self, options: Any) -> bool:
@@ -173,6 +222,8 @@ class StatusCommand(SubCommand):
                 print(f"No status cache to remove ({options.cache_file} does not exist).")
             return 0
         graph = self._graph(options, store, jugspace)
+        if options.status_json or options.watch is not None:
+            return _live(options, store, graph)
         if options.failed:
             print(format_failures(_failed_tasks(store, graph.names), short=options.short))
             return 0

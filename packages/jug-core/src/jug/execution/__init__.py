@@ -21,6 +21,11 @@ Any number of processes calling :func:`execute` on one store share the work, exa
     where each task stands, and counts per name (:mod:`.states`);
 :func:`invalidate`
     removing results and everything computed from them (:mod:`.invalidation`);
+:func:`provenance`, :class:`Provenance`
+    where, when and how each result was computed (:mod:`.records`);
+:class:`StatusMonitor`, :class:`StatusReport`
+    watching a run: the status document of ``jug status --json``, refreshed cheaply
+    (:mod:`.monitor`), with rates and ETAs (:mod:`.rates`);
 :mod:`.hooks`
     the hook points the loop fires; :mod:`.matching`: task-name patterns;
     :mod:`.interrupts`: SIGTERM that releases the running task's lock.
@@ -39,7 +44,9 @@ if TYPE_CHECKING:
     from .executor import Executor, execute
     from .graph import TaskGraph, hash_graph
     from .invalidation import Invalidation, invalidate
+    from .monitor import StatusMonitor, StatusReport
     from .options import ExecutionOptions
+    from .records import Provenance, provenance, provenances
     from .result import ExecutionResult, StopReason, TaskFailure
     from .states import (
         TaskCounts,
@@ -55,6 +62,9 @@ __all__ = [
     "ExecutionResult",
     "Executor",
     "Invalidation",
+    "Provenance",
+    "StatusMonitor",
+    "StatusReport",
     "StopReason",
     "TaskCounts",
     "TaskFailure",
@@ -64,6 +74,8 @@ __all__ = [
     "execute",
     "hash_graph",
     "invalidate",
+    "provenance",
+    "provenances",
     "status_counts",
     "task_states",
     "total_counts",
@@ -81,6 +93,11 @@ _HOMES = {
     "hash_graph": "graph",
     "Invalidation": "invalidation",
     "invalidate": "invalidation",
+    "Provenance": "records",
+    "provenance": "records",
+    "provenances": "records",
+    "StatusMonitor": "monitor",
+    "StatusReport": "monitor",
     "TaskCounts": "states",
     "TaskState": "states",
     "count_states": "states",

@@ -11,10 +11,12 @@ if TYPE_CHECKING:
 
 
 class Progress:
-    """Shows ``done/total`` and the current task on one self-overwriting line.
+    """Shows ``done/total``, the rate, the ETA and the current task on one self-overwriting
+    line: ``jug: 120/400 tasks done | 12.5/s, ETA 22s | jugfile.f``.
 
     :meth:`update` only records the state; a background thread redraws the line at most
-    every *interval* seconds, so that short tasks cost nothing and long ones still show.
+    every *interval* seconds (and measures the rate, over the last minute, as it does), so
+    that short tasks cost nothing and long ones still show.
     Disabled (every method a no-op) unless *enabled*, which defaults to whether *stream*
     is a terminal.
     """
@@ -28,8 +30,14 @@ class Progress:
             enabled = bool(isatty and isatty())
         self.enabled = enabled
         self.interval = interval
+        self._done = 0
+        self._total = 0
+        self._current = ""
         self._text = ""
         self._shown = ""
+        from .rates import RateMeter
+
+        self._meter = RateMeter(window=60.0)
         self._mutex = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -38,7 +46,8 @@ class Progress:
         """Record the state to display: *done* of *total* tasks, *current* activity."""
         if not self.enabled:
             return
-        self._text = f"jug: {done}/{total} tasks done" + (f" | {current}" if current else "")
+        self._done, self._total, self._current = done, total, current
+        self._text = "?"  # made by the drawing thread
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="jug-progress", daemon=True)
             self._thread.start()
@@ -47,10 +56,24 @@ class Progress:
         while not self._stop.wait(self.interval):
             self._draw()
 
+    def line(self) -> str:
+        """The line as it is drawn now (measuring the rate as it goes)."""
+        from .rates import eta, format_rate, format_seconds
+
+        done, total, current = self._done, self._total, self._current
+        self._meter.observe(done)
+        text = f"jug: {done}/{total} tasks done"
+        rate = self._meter.rate()
+        if rate:
+            text += f" | {format_rate(rate)}, ETA {format_seconds(eta(total - done, rate))}"
+        return text + (f" | {current}" if current else "")
+
     def _draw(self) -> None:
         with self._mutex:
-            text = self._text
-            if not text or text == self._shown:
+            if not self._text:
+                return
+            text = self.line()
+            if text == self._shown:
                 return
             # Imported here: shutil (with zlib, bz2, lzma) is start-up cost for every
             # `jug execute`, and the line is drawn only on a terminal.

@@ -18,7 +18,9 @@ pytest collects it, and say how to make a fresh, empty store::
 Every ``test_*`` method is one check: results round-trip (plain Python objects; numpy
 arrays too when numpy is installed), replace and disappear as documented, bulk queries
 agree with single ones, locks are exclusive, owner-checked leases that go stale and are
-reclaimed, failure records never go stale. :class:`SharedStoreContract` adds the checks
+reclaimed, failure records never go stale; a store that keeps result records
+(:attr:`jug.store.Store.keeps_records`) keeps, replaces, drops and hands them out as
+documented, and one that does not keeps none. :class:`SharedStoreContract` adds the checks
 with several processes (racing for the same locks, each won exactly once), for stores
 that several processes share; a store private to one process subclasses
 :class:`StoreContract`.
@@ -417,6 +419,120 @@ class StoreContract:
         assert lock.is_locked(), "the lock goes only once the result is saved"
         lock.release()
 
+    # -- records ----------------------------------------------------------------------------
+
+    def _needs_records(self) -> None:
+        if not self.store.keeps_records:
+            raise unittest.SkipTest("this store keeps no records (keeps_records is false)")
+
+    def test_a_store_without_records_keeps_none(self) -> None:
+        if self.store.keeps_records:
+            raise unittest.SkipTest("this store keeps records")
+        lock = self.store.getlock(key("t"))
+        assert lock.get()
+        self.store.dump_and_release("v", key("t"), lock, _RECORD)
+        assert self.store.load(key("t")) == "v" and not lock.is_locked()
+        assert self.store.records([key("t")]) == {}
+        assert self.store.records() == {}
+        assert self.store.record(key("t")) is None
+
+    def test_a_record_is_kept_with_its_result(self) -> None:
+        self._needs_records()
+        lock = self.store.getlock(key("t"))
+        assert lock.get()
+        self.store.dump_and_release("v", key("t"), lock, _RECORD)
+        assert self.store.load(key("t")) == "v" and not lock.is_locked()
+        assert self.store.record(key("t")) == _RECORD
+        assert self.store.records([key("t"), key("none")]) == {key("t"): _RECORD}
+        assert self.store.records() == {key("t"): _RECORD}
+
+    def test_records_are_read_in_bulk(self) -> None:
+        self._needs_records()
+        keys = [key(f"r{i}") for i in range(50)]
+        for i, k in enumerate(keys):
+            lock = self.store.getlock(k)
+            assert lock.get()
+            self.store.dump_and_release(i, k, lock, {"i": i, "name": f"r{i}"})
+        found = self.store.records(keys[::2] + [key("absent")])
+        assert found == {k: {"i": i, "name": f"r{i}"} for i, k in enumerate(keys) if i % 2 == 0}
+        self.store.save_records({keys[1]: {"i": -1}})
+        assert self.store.records([keys[1]]) == {keys[1]: {"i": -1}}
+
+    def test_a_new_result_replaces_or_voids_the_record(self) -> None:
+        self._needs_records()
+        lock = self.store.getlock(key("t"))
+        assert lock.get()
+        self.store.dump_and_release(1, key("t"), lock, _RECORD)
+        again = self.store.getlock(key("t"))
+        assert again.get()
+        self.store.dump_and_release(2, key("t"), again, {"second": True})
+        assert self.store.record(key("t")) == {"second": True}
+        self.store.dump(3, key("t"))  # stored without a record: the old one described 2
+        assert self.store.record(key("t")) is None
+        assert self.store.load(key("t")) == 3
+
+    def test_records_go_with_their_results(self) -> None:
+        self._needs_records()
+        for name in ("keep", "drop", "removed"):
+            lock = self.store.getlock(key(name))
+            assert lock.get()
+            self.store.dump_and_release(name, key(name), lock, {"name": name})
+        assert self.store.remove(key("removed"))
+        assert self.store.record(key("removed")) is None
+        self.store.cleanup([key("keep")])
+        assert self.store.records() == {key("keep"): {"name": "keep"}}
+
+    def test_result_records_handed_out_are_copies(self) -> None:
+        self._needs_records()
+        lock = self.store.getlock(key("t"))
+        assert lock.get()
+        self.store.dump_and_release("v", key("t"), lock, {"list": [1, 2]})
+        mine = self.store.record(key("t"))
+        assert mine is not None
+        mine["changed"] = True
+        assert self.store.record(key("t")) == {"list": [1, 2]}
+
+    def test_a_record_that_is_not_json_changes_nothing(self) -> None:
+        self._needs_records()
+        lock = self.store.getlock(key("t"))
+        assert lock.get()
+        try:
+            self.store.dump_and_release("v", key("t"), lock, {"f": lambda: None})
+        except (TypeError, ValueError):
+            assert lock.is_locked(), "the lock goes only once the result is saved"
+            lock.release()
+        else:  # a store may keep records as objects: it must then hand them back
+            assert self.store.load(key("t")) == "v"
+
+    def test_lock_records_carry_the_batch_job(self) -> None:
+        import jug.store
+
+        saved = jug.store._Holder._me
+        jug.store._Holder._me = None
+        os.environ["SLURM_JOB_ID"] = "4242"
+        try:
+            lock = self.store.getlock(key("t"))
+            assert lock.get()
+            info = self.store.lock_infos()[key("t")]
+            assert info.extra.get("job") == "4242", info
+            assert info.extra.get("scheduler") == "slurm", info
+            lock.release()
+        finally:
+            del os.environ["SLURM_JOB_ID"]
+            jug.store._Holder._me = saved
+
+
+# A record such as the execution loop gives (its provenance): JSON types only.
+_RECORD: dict[str, Any] = {
+    "started": 1733500000.25,
+    "ended": 1733500001.75,
+    "duration": 1.5,
+    "host": "node17",
+    "pid": 4242,
+    "peak_rss": 123456789,
+    "nested": {"list": [1, "two", None, True]},
+}
+
 
 class SharedStoreContract(StoreContract):
     """:class:`StoreContract` plus the checks with several processes sharing the store.
@@ -458,6 +574,31 @@ class SharedStoreContract(StoreContract):
         assert all(
             i.lease == DEFAULT_LEASE and i.state() is TaskState.RUNNING for i in infos.values()
         )
+
+    def test_records_are_seen_by_other_processes(self) -> None:
+        self._needs_records()
+        jugdir = self._shared()
+        lock = self.store.getlock(key("mine"))
+        assert lock.get()
+        self.store.dump_and_release(1, key("mine"), lock, {"who": "parent"})
+        code = (
+            "import sys; from jug.backend_registry import open_store; "
+            "s = open_store(sys.argv[1]); print(s.record(sys.argv[2])); "
+            "l = s.getlock(sys.argv[3]); assert l.get(); "
+            "s.dump_and_release(2, sys.argv[3], l, {'who': 'child'}); s.close()"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, jugdir, key("mine"), key("theirs")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "{'who': 'parent'}"
+        assert self.store.records([key("mine"), key("theirs")]) == {
+            key("mine"): {"who": "parent"},
+            key("theirs"): {"who": "child"},
+        }
 
     def test_results_are_seen_by_other_processes(self) -> None:
         jugdir = self._shared()

@@ -15,6 +15,10 @@ Inside the shell, besides the jugfile's own names:
     ``"ready"``, ...).
 ``load_all()``
     loads every result that exists.
+``provenance(task)``
+    where, when and how *task*'s result was computed (host, pid, start, end, duration,
+    peak memory, versions, batch job), as a :class:`jug.execution.Provenance`; ``None``
+    for a result without a record. ``task.provenance()`` is the same.
 ``store``
     the store.
 
@@ -38,6 +42,7 @@ jug shell: {jugfile} is loaded ({n} tasks){barrier}.
   invalidate(t)            remove t's result and those of every task depending on it
   get_tasks()              all tasks; get_filtered_tasks(target, state) some of them
   load_all()               load every result that exists
+  provenance(t)            where, when and how t's result was computed
 """
 
 

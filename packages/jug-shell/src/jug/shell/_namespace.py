@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from jug.execution.graph import TaskGraph
 from jug.execution.invalidation import invalidate as invalidate_hashes
+from jug.execution.records import Provenance
+from jug.execution.records import provenance as task_provenance
 from jug.execution.states import TaskState, task_states
 from jug.store import Store
 from jug.task import Task, Tasklet, alltasks, base_tasks, value
@@ -14,7 +16,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["get_filtered_tasks", "get_tasks", "invalidate", "load_all", "shell_namespace"]
+__all__ = [
+    "get_filtered_tasks",
+    "get_tasks",
+    "invalidate",
+    "load_all",
+    "provenance",
+    "shell_namespace",
+]
 
 
 def get_tasks() -> list[Task]:
@@ -88,6 +97,11 @@ def load_all() -> int:
     return loaded
 
 
+def provenance(task: Task | Tasklet | str) -> Provenance | None:
+    """Where, when and how *task*'s result was computed (``None`` without a record)."""
+    return task_provenance(task, Task.store)
+
+
 def shell_namespace(jugspace: dict[str, Any], store: Store) -> dict[str, Any]:
     """The jugfile's namespace plus the shell's functions (which win over the jugfile's)."""
     namespace = dict(jugspace)
@@ -97,6 +111,7 @@ def shell_namespace(jugspace: dict[str, Any], store: Store) -> dict[str, Any]:
         get_tasks=get_tasks,
         get_filtered_tasks=get_filtered_tasks,
         load_all=load_all,
+        provenance=provenance,
         store=store,
     )
     return namespace
