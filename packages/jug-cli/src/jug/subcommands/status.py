@@ -180,15 +180,16 @@ class StatusCommand(SubCommand):
         print(format_status(counts, short=options.short))
         if not graph.complete:
             print(_BARRIER_NOTE)
+        # As Jug 2.7: 0 when every task is finished, 1 otherwise (scripts test for it).
+        finished = sum(c.finished for c in counts.values())
+        all_done = graph.complete and finished == len(graph.order)
         if getattr(options, "verify", False):
             from ._status_verify import format_unreadable, unreadable_results
 
             bad = unreadable_results(store, graph.order, graph.names)
-            finished = sum(c.finished for c in counts.values())
             print(format_unreadable(bad, finished, short=options.short))
-            return 1 if bad else 0
-        # Always 0: the state is in the output (the original returned a count mod 256).
-        return 0
+            return 1 if bad or not all_done else 0
+        return 0 if all_done else 1
 
     def _graph(self, options: Any, store: Store, jugspace: Any) -> CachedGraph:
         cached = self._cached
