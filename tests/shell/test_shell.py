@@ -97,17 +97,21 @@ def test_value_of_an_unfinished_task_raises(shell_project):
     p.write("jugfile.py", JUGFILE)
     done, shown = p.shell(
         """
+        from jug.errors import ResultNotAvailableError
         try:
             value(avgs)
-        except KeyError as e:
-            show("KeyError", e)
+        except ResultNotAvailableError as e:
+            show(isinstance(e, KeyError), e.state, str(e))
 
         show('after')
         """,
     )
     assert done.returncode == 0, done.stderr
     assert len(shown) == 2 and shown[1] == "after"
-    assert shown[0].startswith("KeyError '") and len(shown[0]) == len("KeyError ''") + 40
+    # An error naming the task and its state (a KeyError too, as the store's was).
+    is_key_error, state, message = shown[0].split(" ", 2)
+    assert (is_key_error, state) == ("True", "waiting")
+    assert message.startswith("task jugfile.") and "has no result: it is waiting" in message
 
 
 def test_shell_while_a_worker_runs(shell_project):
