@@ -14,13 +14,18 @@ Task names and hashes are those of Jug 2.x (``identity``, ``jug.utils.jug_execut
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
 from collections.abc import Callable, Sequence
 
 from jug.hash import hash_one
-from jug.task import CachedFunction, Task, TaskGenerator, Tasklet, iteratetask, value
+from jug.task import (
+    CachedFunction,
+    Task,
+    TaskGenerator,
+    return_tuple,  # jug-core's; here too, where this jug had it first
+    value,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -141,8 +146,8 @@ def jug_execute(
     args: Sequence[str] | str,
     check_exit: bool = True,
     run_after: Any = None,
-    return_value: bool = False,
-) -> int | None:
+    return_value: Any = None,
+) -> Any:
     """A task that runs the command *args* (as ``subprocess.call(args)``).
 
     Parameters
@@ -154,8 +159,9 @@ def jug_execute(
     run_after : object, optional
         Ignored by the command: put a task (or tasks) here to run the command only
         after they have run.
-    return_value : bool, optional
-        Return the exit code as the task's value (default: return None).
+    return_value : object, optional
+        The task's value (default None): pass, say, the name of the file the command
+        writes, and tasks given this task get that name once the file exists.
 
     Raises
     ------
@@ -167,14 +173,14 @@ def jug_execute(
     code = subprocess.call(args)
     if check_exit and code != 0:
         raise subprocess.CalledProcessError(code, args)
-    return code if return_value else None
+    return return_value
 
 
-def glob_sort(pattern: str) -> list[str]:
-    """``sorted(glob.glob(pattern))`` (the function :func:`cached_glob` memoises)."""
+def glob_sort(pat: str) -> list[str]:
+    """``sorted(glob.glob(pat))`` (the function :func:`cached_glob` memoises)."""
     from glob import glob
 
-    return sorted(glob(pattern))
+    return sorted(glob(pat))
 
 
 def cached_glob(pat: str) -> list[str]:
@@ -227,38 +233,3 @@ def sync_move(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         pass
     finally:
         os.close(dfd)
-
-
-def return_tuple(n: int) -> Callable[[Callable[..., Any]], Callable[..., tuple[Tasklet, ...]]]:
-    """Decorator: calls return *n* Tasklets, one per element of the task's tuple result.
-
-    ::
-
-        @return_tuple(2)
-        @TaskGenerator
-        def split(data):
-            return data[::2], data[1::2]
-
-        evens, odds = split(numbers)
-
-    The task itself is the usual one (same name and hash); the Tasklets are ``task[0]``
-    ... ``task[n-1]``. A plain function is made a TaskGenerator first.
-
-    Parameters
-    ----------
-    n : int
-        Length of the tuple the function returns.
-    """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"return_tuple(n) needs a positive integer n, not {n!r}")
-
-    def decorator(f: Callable[..., Any]) -> Callable[..., tuple[Tasklet, ...]]:
-        generator = f if isinstance(f, TaskGenerator) else TaskGenerator(f)
-
-        @functools.wraps(generator.f)
-        def call(*args: Any, **kwargs: Any) -> tuple[Tasklet, ...]:
-            return tuple(iteratetask(generator(*args, **kwargs), n))
-
-        return call
-
-    return decorator
