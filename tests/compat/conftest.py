@@ -75,6 +75,19 @@ def original() -> Original:
 
 
 @pytest.fixture
-def ours_python() -> str:
-    """Our interpreter (the test environment's)."""
-    return sys.executable
+def python_run():
+    """``python_run(code, *args)``: run *code* with our interpreter; its standard output
+    (the run must succeed)."""
+
+    def run(code: str, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code), *args],
+            env=_clean_env(None),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    return run

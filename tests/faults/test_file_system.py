@@ -41,7 +41,7 @@ jugdir = sys.argv[1]
 store = open_store(jugdir)
 files = sorted(os.path.relpath(os.path.join(d, n), jugdir)
                for d, _, names in os.walk(jugdir) for n in names)
-print(json.dumps({"results": len(list(store.list())), "locks": store.listlocks(),
+print(json.dumps({"results": len(list(store.list())), "locks": [k.decode() for k in store.listlocks()],
                   "files": files}))
 """
 

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator
 
 from jug.atomic import write_atomically
 from jug.errors import InvalidJugdirError, StoreError
-from jug.store import Lock, LockInfo, LockOutcome, Store, as_key
+from jug.store import Lock, LockInfo, LockOutcome, Store, active_keys, as_key
 
 from .encode import PICKLE_PROTOCOL
 
@@ -43,7 +43,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["dict_store", "dict_lock", "from_jugdir"]
+__all__ = ["base_lock", "base_store", "dict_lock", "dict_store", "from_jugdir"]
 
 # Looked up once: reading a member of an Enum class costs ~0.1 us (Python 3.11), per task.
 _LOCKED, _DONE, _HELD = LockOutcome.LOCKED, LockOutcome.DONE, LockOutcome.HELD
@@ -186,22 +186,25 @@ class dict_store(Store):
             self._dirty |= found
         return found
 
-    def list(self) -> Iterator[str]:
-        return iter(builtins.list(self._results))
+    def list(self) -> Iterator[bytes]:
+        """Iterate over the keys (``bytes``, as in the original jug) of all results."""
+        with self._mutex:
+            keys = builtins.list(self._results)
+        return (key.encode("ascii") for key in keys)
 
-    def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
-        keep = {as_key(k) for k in active}
+    def cleanup(self, active: Iterable[Any], keeplocks: bool = False) -> int:
+        """Remove results (and locks, unless *keeplocks*) whose keys are not in *active*
+        (keys or tasks); return the number of results removed."""
+        keep = active_keys(active)
         with self._mutex:
             gone = [k for k in self._results if k not in keep]
             for k in gone:
                 del self._results[k]
             removed = len(gone)
-            if not keeplocks:
-                stale = [k for k in self._locks if k not in keep]
-                for k in stale:
-                    del self._locks[k]
-                removed += len(stale)
-            self._dirty |= bool(removed)
+            stale = [] if keeplocks else [k for k in self._locks if k not in keep]
+            for k in stale:
+                del self._locks[k]
+            self._dirty |= bool(gone or stale)
         return removed
 
     # -- locks ----------------------------------------------------------------------------
@@ -218,8 +221,10 @@ class dict_store(Store):
                 return _DONE
             return _LOCKED if lock._take() else _HELD
 
-    def listlocks(self) -> builtins.list[str]:
-        return builtins.list(self._locks)
+    def listlocks(self) -> builtins.list[bytes]:
+        """The keys (``bytes``) of every lock."""
+        with self._mutex:
+            return [key.encode("ascii") for key in self._locks]
 
     def lock_infos(self) -> dict[str, LockInfo]:
         with self._mutex:
@@ -324,6 +329,10 @@ class dict_lock(Lock):
     def info(self) -> LockInfo | None:
         info = self.store._locks.get(self.key)
         return None if info is None else info.copy()
+
+
+#: The original's names (of jug.backends.base): this module exported them too.
+base_store, base_lock = Store, Lock
 
 
 def from_jugdir(jugdir: str) -> dict_store:

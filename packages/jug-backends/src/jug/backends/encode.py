@@ -40,6 +40,8 @@ __all__ = [
     "COMPRESSION_LEVEL",
     "NPY_MAGIC",
     "DecodeError",
+    "compress_stream",
+    "decompress_stream",
     "encode",
     "encode_small",
     "decode",
@@ -256,6 +258,93 @@ def read_result(stream: IO[bytes]) -> Any:
 # Results of these exact types are small: encode_small makes them in memory at once.
 _SMALL_TYPES = frozenset({int, float, complex, bool})
 _SMALL_TEXT = 1 << 16
+
+
+class compress_stream:
+    """A write-only file that zlib-compresses what it is given into *stream* (the original
+    jug's helper; call :meth:`flush` at the end to write out the rest).
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self._writer = _CompressingWriter(stream)
+
+    def write(self, s: Any) -> int:
+        return self._writer.write(s)
+
+    def flush(self) -> None:
+        self._writer.finish()
+        self._writer = _CompressingWriter(self.stream)  # later writes start a new stream
+        self.stream.flush()
+
+
+class decompress_stream:
+    """A read-only file giving the zlib-decompressed contents of *stream* (the original
+    jug's helper): :meth:`read`, :meth:`readline`, and :meth:`seek` relative to the current
+    position within what was already read.
+    """
+
+    def __init__(self, stream: IO[bytes], block: int = 8192) -> None:
+        self.stream = stream
+        self.block = block
+        self._z = zlib.decompressobj()
+        self._buffer = bytearray()  # decompressed, not yet consumed (after _pos)
+        self._pos = 0
+        self._eof = False
+
+    def _fill(self, wanted: int) -> None:
+        """Decompress until *wanted* bytes are buffered past the position, or the end."""
+        while len(self._buffer) - self._pos < wanted and not self._eof:
+            data = self._z.unconsumed_tail or self.stream.read(self.block)
+            if not data:
+                self._buffer += self._z.flush()
+                self._eof = True
+                break
+            self._buffer += self._z.decompress(data, max(wanted, self.block))
+
+    def read(self, nbytes: int = -1) -> bytes:
+        if nbytes is None or nbytes < 0:
+            nbytes = 1 << 62
+        self._fill(nbytes)
+        out = bytes(self._buffer[self._pos : self._pos + nbytes])
+        self._pos += len(out)
+        if self._pos > (1 << 20) + len(out):
+            # Drop what was consumed, except the last read (seek may step back into it).
+            del self._buffer[: self._pos - len(out)]
+            self._pos = len(out)
+        return out
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def readline(self) -> bytes:
+        start = self._pos
+        while True:
+            end = self._buffer.find(b"\n", start)
+            if end >= 0:
+                return self.read(end + 1 - self._pos)
+            start = len(self._buffer)
+            before = len(self._buffer) - self._pos
+            self._fill(before + self.block)
+            if len(self._buffer) - self._pos == before:
+                return self.read()
+
+    def seek(self, offset: int, whence: int = 1) -> int:
+        if whence != 1:
+            raise NotImplementedError("decompress_stream can only seek from the current position")
+        if offset < 0 and -offset > self._pos:
+            raise ValueError("seek too far back")
+        if offset > 0:
+            self.read(offset)
+        else:
+            self._pos += offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
 
 
 def encode_small(obj: Any) -> bytes | None:

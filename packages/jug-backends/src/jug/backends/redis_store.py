@@ -43,7 +43,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 
 from jug.errors import CorruptResultError, InvalidJugdirError
-from jug.store import Lock, LockInfo, LockOutcome, Store, as_key
+from jug.store import Lock, LockInfo, LockOutcome, Store, active_keys, as_key
 
 from . import _redis_scripts as scripts
 from ._redis_client import Link, connect, describe, retrying, unreachable
@@ -54,7 +54,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["redis_store", "redis_lock", "from_jugdir"]
+__all__ = [
+    "base_lock",
+    "base_store",
+    "decode",
+    "encode",
+    "from_jugdir",
+    "redis_functional",
+    "redis_lock",
+    "redis_store",
+]
 
 # Keys per existence check / lock listing round trip, and SCAN's COUNT hint.
 _BATCH = 5000
@@ -317,22 +326,26 @@ class redis_store(Store):
     def _delete(self, keys: builtins.list[bytes]) -> int:
         return int(self._call("remove keys", "DEL", *keys)) if keys else 0
 
-    def list(self) -> Iterator[str]:
-        """Iterate over the keys of all results under this store's prefix."""
+    def list(self) -> Iterator[bytes]:
+        """Iterate over the keys (``bytes``, as in the original jug) of all results under
+        this store's prefix."""
         cut = len(self._results)
         for batch in self._scan(self._results):
             for name in batch:
-                yield name[cut:].decode()
+                yield name[cut:]
 
-    def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
-        """Remove results (and locks, unless *keeplocks*) of this prefix not in *active*."""
-        keep = {as_key(k).encode() for k in active}
+    def cleanup(self, active: Iterable[Any], keeplocks: bool = False) -> int:
+        """Remove results (and locks, unless *keeplocks*) of this prefix not in *active*
+        (keys or tasks); return the number of results removed."""
+        keep = {k.encode() for k in active_keys(active)}
         removed = 0
         kinds = [self._results] if keeplocks else [self._results, self._locks]
         for prefix in kinds:
             cut = len(prefix)
             for batch in builtins.list(self._scan(prefix)):
-                removed += self._delete([k for k in batch if k[cut:] not in keep])
+                gone = self._delete([k for k in batch if k[cut:] not in keep])
+                if prefix is self._results:
+                    removed += gone
         return removed
 
     def close(self) -> None:
@@ -357,9 +370,10 @@ class redis_store(Store):
             return super().lock_unless_done(as_key(key), lock)
         return _OUTCOMES[lock._take(self._rkey(key))]
 
-    def listlocks(self) -> builtins.list[str]:
+    def listlocks(self) -> builtins.list[bytes]:
+        """The keys (``bytes``) of every lock under this store's prefix."""
         cut = len(self._locks)
-        return [k[cut:].decode() for batch in self._scan(self._locks) for k in batch]
+        return [k[cut:] for batch in self._scan(self._locks) for k in batch]
 
     def lock_infos(self) -> dict[str, LockInfo]:
         """The record of every lock: ``SCAN`` plus one script call per batch of locks."""
@@ -473,6 +487,20 @@ class redis_lock(Lock):
         if replies[0] is None:
             return None
         return _parse_record(replies[0], int(replies[1]), self.store.lease, time.time())
+
+
+#: The original's names (of jug.backends.base): this module exported them too.
+base_store, base_lock = Store, Lock
+
+
+def _redis_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("redis") is not None
+
+
+#: Whether the ``redis`` package is installed (the original's flag).
+redis_functional = _redis_installed()
 
 
 def from_jugdir(jugdir: str) -> redis_store:

@@ -85,16 +85,16 @@ class MemoryStore(Store):
         with self.mutex:
             return self.results.pop(as_key(key), None) is not None
 
-    def list(self) -> Iterator[str]:
+    def list(self) -> Iterator[bytes]:
         with self.mutex:
-            return iter(builtins.list(self.results))
+            return iter([key.encode("ascii") for key in self.results])
 
     def getlock(self, key: str | bytes) -> MemoryLock:
         return MemoryLock(self, as_key(key))
 
-    def listlocks(self) -> builtins.list[str]:
+    def listlocks(self) -> builtins.list[bytes]:
         with self.mutex:
-            return builtins.list(self.locks)
+            return [key.encode("ascii") for key in self.locks]
 
     def remove_locks(self) -> int:
         with self.mutex:
