@@ -157,8 +157,8 @@ def test_missing_shell_distribution_names_what_to_install(project, tmp_path):
         "real = plugins._all_entry_points()\n"
         "hidden = {g: [e for e in eps if e.name != 'shell'] for g, eps in real.items()}\n"
         "plugins._all_entry_points = lambda: hidden\n"
-        "from jug.jug import main\n"
-        "sys.exit(main(['shell']))\n"
+        "from jug.jug import run\n"
+        "sys.exit(run(['shell']))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=project.env

@@ -32,11 +32,11 @@ def double(x):
 results = [double(i) for i in range(1)]
 """
 
-# Runs jug's main() as the console script does, then reports every module imported.
+# Runs jug (jug.jug.run) as the console script does, then reports every module imported.
 _RUN_AND_LIST = """
 import json, sys
-from jug.jug import main
-code = main(sys.argv[1:])
+from jug.jug import run
+code = run(sys.argv[1:])
 sys.stdout.flush()
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """

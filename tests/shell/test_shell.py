@@ -167,8 +167,8 @@ def test_without_ipython_a_clear_message(shell_project):
     # `import IPython` fails in this process, exactly as when it is not installed.
     script = (
         "import sys; sys.modules['IPython'] = None\n"
-        "from jug.jug import main\n"
-        "sys.exit(main(['shell']))\n"
+        "from jug.jug import run\n"
+        "sys.exit(run(['shell']))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=p.path, env=p.env, capture_output=True, text=True
@@ -191,9 +191,9 @@ def test_shell_help_and_listing(shell_project):
 def test_shell_help_does_not_import_ipython(shell_project):
     script = (
         "import sys\n"
-        "from jug.jug import main\n"
+        "from jug.jug import run\n"
         "try:\n"
-        "    main(['shell', '--help'])\n"
+        "    run(['shell', '--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
         "print('MODULES', 'jug.shell' in sys.modules, 'IPython' in sys.modules)\n"

@@ -33,10 +33,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CustomHash",
+    "add_task_selection_options",
     "cached_glob",
+    "glob_sort",
     "hash_with_mtime_size",
     "identity",
     "jug_execute",
+    "prepare_matcher_from_options",
+    "prepare_name_matcher",
+    "prepare_task_matcher",
     "return_tuple",
     "sync_move",
     "timed_path",
@@ -233,3 +238,98 @@ def sync_move(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         pass
     finally:
         os.close(dfd)
+
+
+# -- selecting tasks by name, as the original jug's --name and --pattern did ---------------
+
+
+def prepare_task_matcher(pattern: str) -> Callable[[str], Any]:
+    """A loose test of task names: *pattern* found anywhere in the name, or, written
+    ``/regex/``, a regular expression searched in it.
+
+    Raises
+    ------
+    ValueError
+        If *pattern* is empty (``''`` or ``'//'``): it would match every task.
+    """
+    import re
+
+    if pattern in ("", "//"):
+        raise ValueError(
+            f"empty pattern ({pattern!r}) matches every task; to select them all, use '/.*/'"
+        )
+    if len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/"):
+        return re.compile(pattern[1:-1]).search
+    return re.compile(re.escape(pattern)).search
+
+
+def prepare_name_matcher(name: str) -> Callable[[str], bool]:
+    """A strict test of task names (``module.function``): *name* must be the whole name or
+    its end after a dot (``f`` and ``mod.f`` match ``pkg.mod.f``, not ``pkg.mod.f2``), with
+    shell wildcards (``*`` also crosses dots)."""
+    import fnmatch
+    import re
+
+    regex = re.compile(fnmatch.translate(name))
+
+    def matches(task_name: str) -> bool:
+        start = 0
+        while True:
+            if regex.match(task_name, start):
+                return True
+            start = task_name.find(".", start) + 1
+            if start == 0:
+                return False
+
+    return matches
+
+
+def prepare_matcher_from_options(
+    name: str | None = None, pattern: str | None = None
+) -> Callable[[str], bool] | None:
+    """One test of task names combining :func:`prepare_name_matcher` (*name*) and
+    :func:`prepare_task_matcher` (*pattern*): a name must pass all that are given.
+
+    Returns
+    -------
+    matcher : callable or None
+        None if neither is given.
+    """
+    tests = []
+    if name is not None:
+        tests.append(prepare_name_matcher(name))
+    if pattern is not None:
+        tests.append(prepare_task_matcher(pattern))
+    if not tests:
+        return None
+    return lambda task_name: all(test(task_name) for test in tests)
+
+
+def add_task_selection_options(
+    parser: Any, name_dest: str, pattern_dest: str, required: bool, what: str
+) -> None:
+    """Add the original jug's ``--name`` and ``--pattern`` options to the argparse
+    *parser* (one or the other; *what* starts their help: ``"Invalidate tasks"``)."""
+    import argparse
+
+    def pattern_type(value: str) -> str:
+        try:
+            prepare_task_matcher(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return value
+
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument(
+        "--name",
+        dest=name_dest,
+        metavar="NAME",
+        help=f"{what} named NAME (module.function, or its end: function; wildcards allowed)",
+    )
+    group.add_argument(
+        "--pattern",
+        dest=pattern_dest,
+        metavar="PATTERN",
+        type=pattern_type,
+        help=f"{what} whose name contains PATTERN (or matches /regex/)",
+    )
