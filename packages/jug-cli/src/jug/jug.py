@@ -215,7 +215,22 @@ def load_project(options: Options) -> tuple[Store, dict[str, Any]]:
         store.close()
         raise
     jugspace["__jug__hasbarrier__"] = not complete
+    _say_where_results_are(store)
     return store, jugspace
+
+
+def _say_where_results_are(store: Store) -> None:
+    """Warn if the store holds none of the jugfile's results but knows where they are
+    (:meth:`jug.store.Store.find_elsewhere`; asked only of stores that can answer)."""
+    from .store import Store as Base
+
+    if getattr(type(store), "find_elsewhere", Base.find_elsewhere) is Base.find_elsewhere:
+        return
+    from .task import alltasks, task_keys
+
+    hint = store.find_elsewhere(task_keys(alltasks))
+    if hint:
+        print(f"jug: warning: {hint}", file=sys.stderr)
 
 
 def open_project_store(options: Options) -> Store:

@@ -485,6 +485,16 @@ class Store(ABC):
         """
         return None
 
+    def find_elsewhere(self, keys: Iterable[str]) -> str | None:
+        """Where the results of *keys* are, if this store holds none of them but knows of
+        another place that does: one line for the user (``None``: nothing to say).
+
+        The redis store answers it when its database is not 0: the original jug ignored
+        the database of its URLs and always wrote to database 0. ``jug`` asks after loading
+        a jugfile, with the keys of its tasks, only stores that override this method.
+        """
+        return None
+
     @staticmethod  # noqa: B027 - optional, as in the original
     def remove_store(jugdir: str) -> None:
         """Remove everything kept for the store named *jugdir* (the default does nothing)."""

@@ -348,6 +348,40 @@ class redis_store(Store):
                     removed += gone
         return removed
 
+    def find_elsewhere(self, keys: Iterable[str]) -> str | None:
+        """If this store's database (not 0) holds none of the results of *keys* but
+        database 0 of the same server does: a line saying so, with the jugdir to use.
+
+        The original jug ignored the database number of its URLs and wrote to database 0,
+        so a project it computed with ``redis://HOST/3`` is in database 0. One existence
+        query here (a round trip per 5000 keys), and, only if nothing is found, one there.
+        """
+        db = self._target.kwargs.get("db", 0)
+        wanted = [as_key(k) for k in keys]
+        if not db or not wanted or self.can_load_many(wanted):
+            return None
+        url = _with_database(self.jugdir, 0)
+        try:
+            other = redis_store(url)
+        except Exception:  # not allowed there, say: nothing to suggest
+            return None
+        try:
+            found = len(other.can_load_many(wanted))
+        except Exception:
+            return None
+        finally:
+            other.close()
+        if not found:
+            return None
+        from ._redis_url import _hide_password
+
+        return (
+            f"database {db} holds none of this jugfile's results, but database 0 holds "
+            f"{found} of {len(set(wanted))}: the original jug ignored the database of redis "
+            f"URLs and always wrote to 0; to use those results, run with --jugdir "
+            f"{_hide_password(url)}"
+        )
+
     def close(self) -> None:
         """Close the connections to the server."""
         self._link.close()
@@ -491,6 +525,23 @@ class redis_lock(Lock):
 
 #: The original's names (of jug.backends.base): this module exported them too.
 base_store, base_lock = Store, Lock
+
+
+def _with_database(url: str, db: int) -> str:
+    """The redis jugdir *url* with database *db* instead of its own."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    if url.startswith("redis:") and not url.startswith("redis://"):
+        url = "redis://" + (url[len("redis:") :] or "localhost")  # the original's redis:HOST
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    path = parts.path
+    if any(name == "db" for name, _ in query):
+        query = [(n, str(db) if n == "db" else v) for n, v in query]
+    else:
+        path = f"/{db}"
+    # Built by hand: urlunsplit drops the empty host of unix:///PATH.
+    return f"{parts.scheme}://{parts.netloc}{path}" + (f"?{urlencode(query)}" if query else "")
 
 
 def _redis_installed() -> bool:
