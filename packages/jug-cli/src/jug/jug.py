@@ -93,8 +93,9 @@ def _help_text() -> str:
         *(f"  {name:<{width}}{describe(name)}".rstrip() for name in names),
         "",
         "options:",
-        "  -h, --help  show this help and exit",
-        "  --version   show jug's version and exit",
+        "  -h, --help                show this help and exit",
+        "  --version                 show jug's version and exit",
+        "  --print-completion SHELL  print a completion script for bash, zsh or tcsh",
         "",
         "installed backends (--jugdir): " + (", ".join(available_backends()) or "none"),
         "",
@@ -165,6 +166,8 @@ def _main(args: list[str]) -> int:
     if first == "--version":
         print(f"jug {_version()}")
         return 0
+    if first == "--print-completion" or first.startswith("--print-completion="):
+        return _print_completion(args)
     from .errors import UnknownSubcommandError
     from .subcommands._registry import get_subcommand, subcommand_names
 
@@ -184,6 +187,22 @@ def _main(args: list[str]) -> int:
         print(f"jug: {exc}", file=sys.stderr)
         return 1
     return run_command(command, args[1:])
+
+
+def _print_completion(args: list[str]) -> int:
+    from .completion import SHELLS, completion_script
+
+    shell = args[0].partition("=")[2] or (args[1] if len(args) > 1 else "")
+    if shell not in SHELLS:
+        print(_USAGE, file=sys.stderr)
+        print(
+            f"jug: --print-completion needs a shell: one of {', '.join(SHELLS)}"
+            + (f" (not {shell!r})" if shell else ""),
+            file=sys.stderr,
+        )
+        return 2
+    print(completion_script(shell), end="")
+    return 0
 
 
 def _configure_logging(level: str) -> None:
