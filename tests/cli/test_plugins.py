@@ -21,7 +21,7 @@ values = [double(i) for i in range(3)]
 
 def test_plugin_is_listed_with_its_docstring_and_options(project):
     done = project.jug("--help")
-    assert "  testcmd      Write a report on the jugfile's tasks (a test plugin)" in done.stdout
+    assert "  testcmd         Write a report on the jugfile's tasks (a test plugin)" in done.stdout
     done = project.jug("testcmd", "--help")
     assert done.returncode == 0
     for option in ("--greeting", "--report", "--shout", "--jugdir"):

@@ -183,7 +183,7 @@ def test_without_ipython_a_clear_message(shell_project):
 def test_shell_help_and_listing(shell_project):
     p = shell_project
     listing = p.jug("--help").stdout
-    assert "  shell        Open an IPython shell with the jugfile loaded" in listing
+    assert "  shell           Open an IPython shell with the jugfile loaded" in listing
     done = p.jug("shell", "--help")
     assert done.returncode == 0 and done.stdout.startswith("usage: jug shell")
 

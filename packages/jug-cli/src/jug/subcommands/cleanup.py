@@ -27,7 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["CleanupCommand", "CleanupReport", "remove_locks"]
+__all__ = ["CleanupCommand", "CleanupReport", "cleanup", "remove_locks"]
 
 
 @dataclass
@@ -113,6 +113,7 @@ class CleanupCommand(SubCommand):
     """Remove results no task of the jugfile uses, failure records and stale locks"""
 
     name = "cleanup"
+    call_order = ("store", "options", "jugspace")  # the original's run(store, options, ...)
 
     def parse(self, parser: Any) -> None:
         parser.add_argument(
@@ -191,3 +192,7 @@ class CleanupCommand(SubCommand):
             if not options.short:
                 for line in report.kept_live:
                     print(f"  {line}")
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+cleanup = CleanupCommand()

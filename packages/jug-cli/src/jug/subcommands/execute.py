@@ -25,7 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["ExecuteCommand"]
+__all__ = ["ExecuteCommand", "execute"]
 
 
 class ExecuteCommand(SubCommand):
@@ -131,3 +131,7 @@ class ExecuteCommand(SubCommand):
         for problem in result.problems:
             print(f"jug: {problem}", file=sys.stderr)
         return result.exit_code
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+execute = ExecuteCommand()

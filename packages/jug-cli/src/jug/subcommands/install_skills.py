@@ -18,7 +18,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["SKILL_NAME", "InstallSkillsCommand", "bundled_skill_path", "install_skill"]
+__all__ = [
+    "SKILL_NAME",
+    "InstallSkillsCommand",
+    "bundled_skill_path",
+    "install_skill",
+    "install_skills",
+]
 
 #: The skill's name, and the directory it is installed as.
 SKILL_NAME = "jug"
@@ -100,3 +106,7 @@ class InstallSkillsCommand(SubCommand):
         target = install_skill(options.install_skills_output, force=options.install_skills_force)
         print(f"Installed the jug skill into {target}")
         return 0
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+install_skills = InstallSkillsCommand()

@@ -10,13 +10,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["PackCommand"]
+__all__ = ["PackCommand", "pack"]
 
 
 class PackCommand(SubCommand):
     """Pack the small result files of the jugdir into one file (the file store only)"""
 
     name = "pack"
+    call_order = ("store", "options", "jugspace")  # the original's run(store, options, ...)
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
         update_pack = getattr(store, "update_pack", None)
@@ -30,3 +31,7 @@ class PackCommand(SubCommand):
         where = getattr(store, "packfile", "the pack")
         print(f"Packed {packed} result(s) into {where}.")
         return 0
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+pack = PackCommand()

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Imported only where used: the --cache file's functions are start-up cost that a plain
 # `jug status` does without.
 
-__all__ = ["StatusCommand", "format_failures", "format_status"]
+__all__ = ["StatusCommand", "format_failures", "format_status", "status"]
 
 _BARRIER_NOTE = (
     "Note: the jugfile stops at a barrier() whose tasks are not all finished; "
@@ -215,3 +215,7 @@ class StatusCommand(SubCommand):
             except OSError as exc:
                 print(f"jug: warning: could not write the status cache: {exc}", file=sys.stderr)
         return graph
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+status = StatusCommand()

@@ -170,3 +170,12 @@ def jug_hook(
 def has_hooks(name: str) -> bool:
     """Whether anything is registered at *name* (cheap; lets callers skip work)."""
     return hooks.listening(name)
+
+
+def __getattr__(name: str) -> Any:
+    # The original's package had its submodules as attributes (register, execution).
+    if name in ("register", "execution", "exit_checks"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
