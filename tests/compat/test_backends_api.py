@@ -224,6 +224,11 @@ def test_a_backend_from_the_original_template_runs_tasks(tmp_path, tasks_module)
     again = execute(tasks, store, keep_going=True, progress=False)
     assert dict(again.loaded) == {"compat_tasks.double": 5} and len(again.failures) == 1
     assert store.cleanup(good[:2]) == 3
+    # jug cleanup passes the tasks, as the original did: this store calls their hash().
+    from jug.subcommands.cleanup import remove_unused
+
+    assert remove_unused(store, good[:1]) == 1
+    assert [jug.value(good[0])] == [0] and not good[1].can_load(store)
 
 
 def test_file_keepalive_jugdir_is_the_file_store(project):
