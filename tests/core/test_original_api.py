@@ -182,3 +182,21 @@ def test_import_jug_gives_the_original_attributes_lazily():
     with pytest.raises(AttributeError):
         jug.no_such_thing  # noqa: B018
     assert {"options", "file_store", "return_tuple"} <= set(dir(jug))
+
+
+def test_unload_and_unload_recursive(store):
+    a = Task(sum, [1, 2])
+    b = Task(sorted, [a, 0])
+    c = Task(len, [b])
+    for t in (a, b, c):
+        t.run()
+    assert all(t.is_loaded() for t in (a, b, c))
+    b.unload()  # only itself
+    assert a.is_loaded() and not b.is_loaded() and c.is_loaded()
+    c.unload_recursive()  # itself and everything it depends on, recursively
+    assert not any(t.is_loaded() for t in (a, b, c))
+    assert value(c) == 1 and c.is_loaded()  # loaded again from the store when asked for
+    tasklet = a[0]
+    a.run()
+    tasklet.unload()  # a Tasklet unloads its base
+    assert not a.is_loaded()
