@@ -65,8 +65,9 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def run(cmd: list[str], *, cwd: Path | None = None, timeout: float = 300) -> str:
-    """Run *cmd*; return its combined output, or raise StepFailed showing it."""
+def run(cmd: list[str], *, cwd: Path | None = None, timeout: float = 300, code: int = 0) -> str:
+    """Run *cmd*; return its combined output, or raise StepFailed showing it (unless it
+    exits with *code*)."""
     shown = " ".join("'<code>'" if "\n" in str(c) else str(c) for c in cmd)
     print(f"$ {shown}", flush=True)
     try:
@@ -82,7 +83,7 @@ def run(cmd: list[str], *, cwd: Path | None = None, timeout: float = 300) -> str
         )
     except subprocess.TimeoutExpired as exc:
         raise StepFailed(f"timed out after {timeout:.0f} s: {shown}") from exc
-    if proc.returncode != 0:
+    if proc.returncode != code:
         raise StepFailed(f"exit code {proc.returncode}: {shown}\n{proc.stdout}")
     return proc.stdout
 
@@ -246,7 +247,7 @@ def check_meta(uv: str, dist: Path, version: str, work: Path) -> None:
         ignore=shutil.ignore_patterns("*.jugdata", "__pycache__", "output.txt"),
     )
     jugfile = _demo_jugfile(example)
-    out = run([jug, "status", jugfile.name], cwd=example)
+    out = run([jug, "status", jugfile.name], cwd=example, code=1)  # 1: work is left
     print(out, end="")
     t0 = time.perf_counter()
     out = run([jug, "execute", jugfile.name], cwd=example, timeout=600)

@@ -30,7 +30,7 @@ def run(ctx: h.Context) -> list[h.Row]:
             row = h.Row("status", f"{n:,} tasks, {case}", TARGET)
 
             def sample(impl: h.Impl, r: int, options: list[str] = options) -> float:
-                # The original exits with the number of finished tasks: no check.
+                # status exits 1 while work is left (both implementations): no check.
                 return h.run([impl.jug, *args, *options], project, check=False).seconds
 
             times = h.interleave(ctx, sample)

@@ -8,7 +8,8 @@ JUG="${JUG:-jug}"
 rm -rf primes.jugdata output.txt
 
 echo "== jug status primes.py (before)"
-$JUG status primes.py
+# Exits 1 while work is left (as Jug 2.7's status does): expected here.
+$JUG status primes.py || true
 
 echo
 echo "== 4 workers: jug execute primes.py"

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from jug.backends.file_store import file_store
+from jug.store import as_key
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 ORIGINAL = os.environ.get("JUG_ORIGINAL_PYTHON", "/tmp/origjug/bin/python")
@@ -86,14 +87,14 @@ def orig_copy(tmp_path):
 
 def test_load_everything_the_original_wrote(orig_copy):
     expected = expected_objects()
-    assert sorted(orig_copy.list()) == sorted(k(n) for n in expected)
+    assert sorted(map(as_key, orig_copy.list())) == sorted(k(n) for n in expected)
     for name, obj in expected.items():
         check_equal(name, obj, orig_copy.load(k(name)))
     assert orig_copy.can_load_many([k(n) for n in expected]) == {k(n) for n in expected}
 
 
 def test_original_lock_files_are_locks(orig_copy):
-    assert sorted(orig_copy.listlocks()) == sorted([k("running"), k("failed")])
+    assert sorted(map(as_key, orig_copy.listlocks())) == sorted([k("running"), k("failed")])
     infos = orig_copy.lock_infos()
     assert infos[k("failed")].state() == "failed"
     assert orig_copy.getlock(k("failed")).is_failed()

@@ -10,6 +10,7 @@ import pytest
 
 from jug.backends.dict_store import dict_store, from_jugdir
 from jug.errors import InvalidJugdirError, StoreError
+from jug.store import as_key
 
 
 def k(name: str) -> str:
@@ -36,7 +37,7 @@ def test_persists_across_processes(tmp_path, python_run, finish):
     python_run(WRITER.replace("{finish}", finish), str(path), k("r"), k("failed"), k("running"))
     store = from_jugdir(f"dict_store:{path}")
     assert store.load(k("r")) == {"answer": 42}
-    assert list(store.list()) == [k("r")]
+    assert list(map(as_key, store.list())) == [k("r")]
     assert store.getlock(k("failed")).is_failed()
     assert "ValueError: boom" in store.lock_infos()[k("failed")].error
     assert not store.getlock(k("running")).is_locked()
@@ -56,7 +57,7 @@ def test_killed_process_keeps_last_save(tmp_path, python_run):
         str(path),
     )
     store = dict_store(path)
-    assert list(store.list()) == ["aaaa"]
+    assert list(map(as_key, store.list())) == ["aaaa"]
     assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
 
 

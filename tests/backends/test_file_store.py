@@ -17,7 +17,7 @@ import pytest
 
 from jug.backends.file_store import file_store
 from jug.errors import CorruptResultError, JugError, StoreError
-from jug.store import LockInfo
+from jug.store import LockInfo, as_key
 
 
 def k(name: str) -> str:
@@ -230,7 +230,7 @@ def test_temp_files_are_not_results(fstore):
     crashed = os.path.join(shard, f".{k('b')[2:]}.deadbeef.tmp")
     with open(crashed, "wb") as f:
         f.write(b"x\x01partial")
-    assert list(fstore.list()) == [k("a")]
+    assert list(map(as_key, fstore.list())) == [k("a")]
     assert not fstore.can_load(k("b"))
     assert fstore.can_load_many([k("a"), k("b")]) == {k("a")}
     # cleanup() deletes temp files only once they are old (a live writer keeps them fresh).
@@ -248,7 +248,7 @@ def test_list_ignores_foreign_directories(fstore):
         os.makedirs(os.path.join(fstore.jugdir, extra), exist_ok=True)
         with open(os.path.join(fstore.jugdir, extra, "junk"), "w") as f:
             f.write("x")
-    assert list(fstore.list()) == [k("a")]
+    assert list(map(as_key, fstore.list())) == [k("a")]
 
 
 # -- corrupt results ----------------------------------------------------------------------
@@ -317,7 +317,7 @@ def test_lock_contention_between_processes(fstore, race):
             assert key not in winners, f"{key} taken by processes {winners[key]} and {i}"
             winners[key] = i
     assert set(winners) == set(keys)
-    assert sorted(fstore.listlocks()) == sorted(keys)
+    assert sorted(map(as_key, fstore.listlocks())) == sorted(keys)
 
 
 def make_stale(store: file_store, key: str, age: float = 60.0) -> None:
@@ -441,7 +441,7 @@ def test_remove_locks_removes_leftover_tombstones(fstore):
     assert fstore.getlock(k("a")).get()
     tomb = os.path.join(fstore.jugdir, "locks", f".{k('b')}.abcd.reclaim")
     open(tomb, "w").close()
-    assert fstore.listlocks() == [k("a")]
+    assert list(map(as_key, fstore.listlocks())) == [k("a")]
     assert fstore.remove_locks() == 1
     assert os.listdir(os.path.join(fstore.jugdir, "locks")) == []
 

@@ -23,6 +23,7 @@ import pytest
 
 from jug.backends.file_store import file_store
 from jug.backends.redis_store import redis_store
+from jug.store import as_key
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 ORIGINAL = os.environ.get("JUG_ORIGINAL_PYTHON", "/tmp/origjug/bin/python")
@@ -83,7 +84,7 @@ def test_load_everything_the_original_wrote(orig_server, fixtures):
     twins = file_store(os.path.join(DATA, "orig_store"))
     results = sorted(n.split(":", 1)[1] for n in fixtures if n.startswith("result:"))
     assert len(results) >= 10
-    assert sorted(store.list()) == results
+    assert sorted(map(as_key, store.list())) == results
     assert store.can_load_many(results) == set(results)
     for key in results:
         assert same(twins.load(key), store.load(key)), key
@@ -92,7 +93,7 @@ def test_load_everything_the_original_wrote(orig_server, fixtures):
 def test_original_locks_are_understood(orig_server):
     store = redis_store(orig_server.url)
     store.lease = 30.0
-    assert sorted(store.listlocks()) == sorted([k("running"), k("failed")])
+    assert sorted(map(as_key, store.listlocks())) == sorted([k("running"), k("failed")])
     infos = store.lock_infos()
     assert infos[k("failed")].state() == "failed"
     assert store.getlock(k("failed")).is_failed()

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from jug.backends.redis_store import redis_store
+from jug.store import as_key
 from jug.testing import (
     HOLDING_JUGFILE,
     JugProject,
@@ -83,7 +84,7 @@ def test_server_restart_mid_run_recovers(private_redis, project):
     assert "lost the connection" in "".join(err for _, err in outputs)
     assert len(count_executions(project.path)) == 61
     store = redis_store(url)
-    keys = sorted(store.list())
+    keys = sorted(map(as_key, store.list()))
     assert len(keys) == 61
     values = sorted(store.load(k) for k in keys)  # every result whole and decodable
     assert values == sorted([i * i for i in range(60)] + [sum(i * i for i in range(60))])

@@ -11,6 +11,7 @@ import pytest
 from jug.backend_registry import open_store
 from jug.backends.dict_store import dict_store
 from jug.backends.file_store import file_store
+from jug.store import as_key
 from jug.testing import MemoryStore
 from jug.testing.store_contract import SharedStoreContract, StoreContract, key
 
@@ -103,4 +104,4 @@ def test_builtin_stores_accept_the_bytes_of_task_hashes(builtin_store):
     builtin_store.dump("v", key("x").encode())
     assert builtin_store.can_load(key("x"))
     assert builtin_store.load(key("x").encode()) == "v"
-    assert list(builtin_store.list()) == [key("x")]
+    assert list(map(as_key, builtin_store.list())) == [key("x")]

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from jug.backend_registry import open_store
+from jug.store import as_key
 
 JUGFILE = """
 import os
@@ -44,7 +45,7 @@ def test_removes_results_no_task_uses(project, hashes):
     done = project.jug("cleanup")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Removed 2 unused results, 0 stale locks, 0 failure records."
-    assert set(store.list()) == set(hashes(project)["jugfile.double"])
+    assert set(map(as_key, store.list())) == set(hashes(project)["jugfile.double"])
     assert project.jug("check").returncode == 0
 
 
@@ -66,14 +67,14 @@ def test_never_removes_results_hidden_behind_a_barrier(project):
     )
     assert project.jug("execute").returncode == 0
     store = _store(project)
-    before = set(store.list())
+    before = set(map(as_key, store.list()))
     assert len(before) == 2
     # A different start: `a` has no result, loading stops at the barrier, and `b` (whose
     # result exists) cannot be told from an unused one. Nothing may be removed.
     done = project.jug("cleanup", env={"START": "5"})
     assert done.returncode == 1
     assert "barrier()" in done.stderr and "No result was removed" in done.stderr
-    assert set(store.list()) == before
+    assert set(map(as_key, store.list())) == before
     # The locks part still works.
     assert "0 stale locks, 0 failure records" in done.stdout
 
@@ -95,7 +96,7 @@ def test_locks_only_removes_stale_and_failed_but_never_live(project, hashes):
     assert done.stdout.splitlines()[0] == "Removed 1 stale lock, 1 failure record."
     assert "Kept 1 live lock of running workers (--force removes them):" in done.stdout
     assert f"jugfile.double ({keys[1][:12]}) on " in done.stdout
-    assert set(store.listlocks()) == {keys[1]}
+    assert set(map(as_key, store.listlocks())) == {keys[1]}
     # The holder still owns its lock: release works (it is owner-checked).
     assert live.refresh()
     del stale

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from jug.backend_registry import open_store
@@ -32,7 +34,7 @@ total(pairs)
 def test_execute_then_status(project, parse_status, parse_summary):
     project.write("jugfile.py", PIPELINE)
     before = project.jug("status")
-    assert before.returncode == 0
+    assert before.returncode == 1  # work is left
     assert parse_status(before.stdout) == {
         "jugfile.add": [4, 0, 0, 0, 0, 0],
         "jugfile.double": [0, 5, 0, 0, 0, 0],
@@ -56,7 +58,7 @@ def test_execute_then_status(project, parse_status, parse_summary):
     assert (project.path / "total.txt").read_text() == "32"
 
     after = project.jug("status")
-    assert after.returncode == 0  # whatever the counts
+    assert after.returncode == 0  # every task is finished
     assert parse_status(after.stdout)["Total"] == [0, 0, 10, 0, 0, 0]
     assert project.jug("status", "--short").stdout.strip() == "All tasks complete (10 tasks)."
     assert project.jug("check").returncode == 0
@@ -346,12 +348,30 @@ def test_target_matching_nothing_is_an_error(project):
     assert "no task matches --target nosuchtask" in done.stderr
 
 
-def test_target_past_a_barrier(project, parse_summary, parse_status):
+def test_target_stops_at_a_barrier_it_cannot_pass(project, parse_summary, parse_status):
     project.write("jugfile.py", BARRIER)
+    # `plus` comes after the barrier, which only the (untargeted) squares pass: nothing
+    # runs, and the run says why, at once (not after waiting), without an error.
+    started = time.monotonic()
+    done = project.jug("execute", "--target", "plus")
+    assert time.monotonic() - started < 60
+    assert done.returncode == 0, done.stderr
+    assert parse_summary(done.stdout) == {"Total": [0, 0]}
+    assert done.stderr.strip() == (
+        "jug: the jugfile stops at a barrier() before which 4 task(s) that --target does "
+        "not select have not run: jugfile.square (4); run them (jug execute without "
+        "--target) to go past it"
+    )
+    # The squares are targeted: they run, the barrier passes, then the bvalue() needs a
+    # `plus` task: the run stops there.
+    done = project.jug("execute", "--target", "square")
+    assert done.returncode == 0, done.stderr
+    assert parse_summary(done.stdout)["jugfile.square"] == [4, 0]
+    assert "3 task(s) that --target does not select have not run: jugfile.plus (3)" in (done.stderr)
+    # Now `plus` passes the bvalue; the squares after it are not targeted.
     done = project.jug("execute", "--target", "plus")
     assert done.returncode == 0, done.stderr
-    summary = parse_summary(done.stdout)
-    # The squares before the barrier all run; after it only the plus tasks.
-    assert summary["jugfile.square"] == [4, 0]
-    assert summary["jugfile.plus"] == [3, 0]
+    assert parse_summary(done.stdout)["jugfile.plus"] == [3, 0]
     assert parse_status(project.jug("status").stdout)["jugfile.square"] == [0, 2, 4, 0, 0, 0]
+    done = project.jug("execute", "--target", "nosuchtask")
+    assert done.returncode == 1 and "no task matches --target nosuchtask" in done.stderr

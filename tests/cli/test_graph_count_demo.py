@@ -135,7 +135,7 @@ def test_demo_writes_the_primes_example_and_says_what_to_run(project, parse_stat
     assert (demo / "primes.py").is_file()
     assert "cd jug-demo" in done.stdout and "jug execute primes.py" in done.stdout
     status = project.jug("status", "primes.py", cwd=demo)
-    assert status.returncode == 0, status.stderr
+    assert status.returncode == 1, status.stderr  # nothing has run yet
     rows = parse_status(status.stdout)
     assert rows["primes.is_prime"] == [0, 99, 0, 0, 0, 0]
     assert rows["Total"] == [2, 99, 0, 0, 0, 0]

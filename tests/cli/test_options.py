@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from jug.options import ConfigError, expand_jugdir, parse
+from jug.options import ConfigError, expand_jugdir, parse_command
 from jug.subcommands._registry import get_subcommand
 
 
@@ -24,7 +24,7 @@ def cwd(tmp_path, monkeypatch):
 
 def _parse(*args):
     name, *rest = args
-    return parse(get_subcommand(name), rest)
+    return parse_command(get_subcommand(name), rest)
 
 
 def test_defaults(cwd):
@@ -97,7 +97,8 @@ def test_user_config_sets_boolean_flags_and_lease(cwd):
     assert opts.keep_going is False and opts.lease == 7.0
     # [execute] does not leak into other subcommands; [main] applies to all.
     status = _parse("status", "a.py")
-    assert not hasattr(status, "lease") and status.jugdir == "results/a"
+    assert getattr(status, "lease", None) != 42.0 and status.jugdir == "results/a"
+    assert "lease" not in status.sources
 
 
 def test_legacy_and_xdg_config_files(cwd, monkeypatch):

@@ -21,7 +21,7 @@ values = [double(i) for i in range(3)]
 
 def test_plugin_is_listed_with_its_docstring_and_options(project):
     done = project.jug("--help")
-    assert "  testcmd      Write a report on the jugfile's tasks (a test plugin)" in done.stdout
+    assert "  testcmd         Write a report on the jugfile's tasks (a test plugin)" in done.stdout
     done = project.jug("testcmd", "--help")
     assert done.returncode == 0
     for option in ("--greeting", "--report", "--shout", "--jugdir"):
@@ -157,8 +157,8 @@ def test_missing_shell_distribution_names_what_to_install(project, tmp_path):
         "real = plugins._all_entry_points()\n"
         "hidden = {g: [e for e in eps if e.name != 'shell'] for g, eps in real.items()}\n"
         "plugins._all_entry_points = lambda: hidden\n"
-        "from jug.jug import main\n"
-        "sys.exit(main(['shell']))\n"
+        "from jug.jug import run\n"
+        "sys.exit(run(['shell']))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=project.env

@@ -32,11 +32,11 @@ def double(x):
 results = [double(i) for i in range(1)]
 """
 
-# Runs jug's main() as the console script does, then reports every module imported.
+# Runs jug (jug.jug.run) as the console script does, then reports every module imported.
 _RUN_AND_LIST = """
 import json, sys
-from jug.jug import main
-code = main(sys.argv[1:])
+from jug.jug import run
+code = run(sys.argv[1:])
 sys.stdout.flush()
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
@@ -54,7 +54,7 @@ NOT_AT_START = [
 ]
 
 
-def _modules(project, *args: str) -> set[str]:
+def _modules(project, *args: str, code: int = 0) -> set[str]:
     script = project.write("run_and_list.py", _RUN_AND_LIST)
     done = subprocess.run(
         [sys.executable, str(script), *args],
@@ -66,7 +66,7 @@ def _modules(project, *args: str) -> set[str]:
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["code"] == 0, done.stdout + done.stderr
+    assert report["code"] == code, done.stdout + done.stderr
     return set(report["modules"])
 
 
@@ -76,7 +76,7 @@ def _offenders(modules: set[str], forbidden: list[str]) -> list[str]:
 
 def test_status_of_a_small_jugfile_imports_only_what_it_uses(project):
     project.write("bench.py", ONE_TASK)
-    modules = _modules(project, "status", "bench.py")
+    modules = _modules(project, "status", "bench.py", code=1)  # 1: the task has not run
     assert {"jug.subcommands.status", "jug.backends.file_store"} <= modules  # it did run
     # The execution loop is not for plain status; nothing logs at the default level, so
     # logging is not even configured.
@@ -122,7 +122,7 @@ def test_config_file_still_read_when_present(project):
     project.write("bench.py", ONE_TASK)
     project.write(".jugrc", "[status]\nshort = yes\n")
     done = project.jug("status", "bench.py")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1 and not done.stderr, done.stderr  # 1: the task has not run
     assert done.stdout.strip() == "1 tasks to be run, 0 finished, (none running)."
 
 
@@ -203,7 +203,7 @@ def test_plugin_cannot_replace_a_builtin_subcommand(project, tmp_path):
     )
     project.write("jugfile.py", ONE_TASK)
     done = project.jug("status", "--short", env={"PYTHONPATH": str(site)})
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1 and not done.stderr, done.stderr  # the real status
     assert "not the real status" not in done.stdout
     assert done.stdout.strip() == "1 tasks to be run, 0 finished, (none running)."
 
@@ -227,7 +227,7 @@ def test_backend_plugin_installed_by_hand_is_found(project, tmp_path):
     project.write("jugfile.py", ONE_TASK)
     env = {"PYTHONPATH": str(site)}
     done = project.jug("status", "--short", "--jugdir", "mydict:x", env=env)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1 and not done.stderr, done.stderr  # 1: nothing has run
     assert done.stdout.splitlines()[0] == "my backend opened mydict:x"
     done = project.jug("status", "--jugdir", "mydict:x")  # not installed: an error
     assert done.returncode == 1
@@ -263,5 +263,5 @@ def test_warnings_of_a_backend_imported_at_open_are_formatted_as_jugs(project, t
     )
     project.write("jugfile.py", ONE_TASK)
     done = project.jug("status", "--short", "--jugdir", "warns:", env={"PYTHONPATH": str(site)})
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # 1: nothing has run
     assert done.stderr.strip() == "jug: the warning store was asked"

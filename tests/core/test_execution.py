@@ -259,3 +259,36 @@ def test_execute_api_on_a_jugfile(tmp_path, memory_store, monkeypatch):
     assert result.executed == {"apijug.inc": 2}
     # The loaded namespace's last task is available.
     assert Task.store.load(alltasks[-1].hash()) == 3
+
+
+def test_target_at_a_barrier_it_cannot_pass(tmp_path, memory_store, monkeypatch):
+    jugfile = tmp_path / "targetjug.py"
+    jugfile.write_text(
+        "from jug import TaskGenerator, barrier\n"
+        "@TaskGenerator\n"
+        "def first(x):\n"
+        "    return x\n"
+        "@TaskGenerator\n"
+        "def second(x):\n"
+        "    return x\n"
+        "a = [first(i) for i in range(3)]\n"
+        "barrier()\n"
+        "b = second(sum(t.value() for t in a))\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(jug.runtime, "_jug_running", False)
+    try:
+        from jug.execution import StopReason
+
+        blocked = execute(str(jugfile), memory_store, target=["second"], nr_wait_cycles=0)
+        assert blocked.end is StopReason.TARGET_BLOCKED and blocked.exit_code == 0
+        assert not blocked.executed and "3 task(s)" in (blocked.stop_message or "")
+        assert "targetjug.first (3)" in (blocked.stop_message or "")
+        passed = execute(str(jugfile), memory_store, target=["first"], nr_wait_cycles=0)
+        assert passed.executed == {"targetjug.first": 3}
+        assert passed.end is StopReason.FINISHED and passed.exit_code == 0  # nothing left
+        done = execute(str(jugfile), memory_store, target=["second"], nr_wait_cycles=0)
+        assert done.executed == {"targetjug.second": 1} and done.end is StopReason.FINISHED
+    finally:
+        sys.modules.pop("targetjug", None)

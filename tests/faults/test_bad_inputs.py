@@ -519,6 +519,7 @@ CASES: list[Case] = [
         did="an option no subcommand has, in `.jugrc` (a warning: the run goes on)",
         argv=("status",),
         files={".jugrc": "[status]\ncolour = yes\n"},
+        before=(("execute",),),  # so that status exits 0: everything is finished
         code=0,
         says="jug: warning: .jugrc: unknown option 'colour' in [status], ignored",
     ),
@@ -528,6 +529,7 @@ CASES: list[Case] = [
         did="a misspelt section, `[exceute]` (a warning: the run goes on)",
         argv=("status",),
         files={".jugrc": "[exceute]\nkeep-going = yes\n"},
+        before=(("execute",),),  # so that status exits 0: everything is finished
         code=0,
         says="jug: warning: .jugrc: unknown section [exceute] (no such subcommand), ignored",
     ),

@@ -19,6 +19,7 @@ from jug import Task, TaskGenerator
 from jug.backend_registry import open_store
 from jug.execution import Executor
 from jug.execution.interrupts import Terminated, sigterm_raises
+from jug.store import as_key
 from jug.testing import (
     JugProject,
     MemoryStore,
@@ -53,7 +54,7 @@ def _leftovers(jugdir: str) -> list[str]:
 def _locks(jugdir: str) -> list[str]:
     store = open_store(jugdir)
     try:
-        return store.listlocks()
+        return [as_key(k) for k in store.listlocks()]
     finally:
         store.close()
 

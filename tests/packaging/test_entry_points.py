@@ -34,9 +34,12 @@ def test_console_script(jug_script):
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
     # console_main, not main: only the command may prepare its process for exiting.
     assert scripts.get("jug") == "jug.jug:console_main" and jug_script.exists()
+    # jug-execute, as the original shipped it.
+    assert scripts.get("jug-execute") == "jug.jug:console_execute"
+    assert (jug_script.parent / "jug-execute").exists()
 
 
-def test_console_main_returns_mains_exit_code(monkeypatch, capsys):
+def test_console_main_returns_the_exit_code(monkeypatch, capsys):
     import gc
 
     from jug.jug import console_main

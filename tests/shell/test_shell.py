@@ -116,17 +116,21 @@ def test_value_of_an_unfinished_task_raises(shell_project):
     p.write("jugfile.py", JUGFILE)
     done, shown = p.shell(
         """
+        from jug.errors import ResultNotAvailableError
         try:
             value(avgs)
-        except KeyError as e:
-            show("KeyError", e)
+        except ResultNotAvailableError as e:
+            show(isinstance(e, KeyError), e.state, str(e))
 
         show('after')
         """,
     )
     assert done.returncode == 0, done.stderr
     assert len(shown) == 2 and shown[1] == "after"
-    assert shown[0].startswith("KeyError '") and len(shown[0]) == len("KeyError ''") + 40
+    # An error naming the task and its state (a KeyError too, as the store's was).
+    is_key_error, state, message = shown[0].split(" ", 2)
+    assert (is_key_error, state) == ("True", "waiting")
+    assert message.startswith("task jugfile.") and "has no result: it is waiting" in message
 
 
 def test_shell_while_a_worker_runs(shell_project):
@@ -182,8 +186,8 @@ def test_without_ipython_a_clear_message(shell_project):
     # `import IPython` fails in this process, exactly as when it is not installed.
     script = (
         "import sys; sys.modules['IPython'] = None\n"
-        "from jug.jug import main\n"
-        "sys.exit(main(['shell']))\n"
+        "from jug.jug import run\n"
+        "sys.exit(run(['shell']))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=p.path, env=p.env, capture_output=True, text=True
@@ -198,7 +202,7 @@ def test_without_ipython_a_clear_message(shell_project):
 def test_shell_help_and_listing(shell_project):
     p = shell_project
     listing = p.jug("--help").stdout
-    assert "  shell        Open an IPython shell with the jugfile loaded" in listing
+    assert "  shell           Open an IPython shell with the jugfile loaded" in listing
     done = p.jug("shell", "--help")
     assert done.returncode == 0 and done.stdout.startswith("usage: jug shell")
 
@@ -206,9 +210,9 @@ def test_shell_help_and_listing(shell_project):
 def test_shell_help_does_not_import_ipython(shell_project):
     script = (
         "import sys\n"
-        "from jug.jug import main\n"
+        "from jug.jug import run\n"
         "try:\n"
-        "    main(['shell', '--help'])\n"
+        "    run(['shell', '--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
         "print('MODULES', 'jug.shell' in sys.modules, 'IPython' in sys.modules)\n"

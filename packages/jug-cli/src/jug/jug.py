@@ -1,7 +1,14 @@
 """The ``jug`` program: ``jug SUBCOMMAND [JUGFILE] [OPTIONS] [-- ARGS]``.
 
-:func:`main` is the console script (``jug``) and ``python -m jug``. :func:`execute` runs a
-jugfile's tasks from Python, as ``jug execute`` does.
+:func:`console_main` is the console script (``jug``) and ``python -m jug``;
+:func:`console_execute` is ``jug-execute`` (``jug execute``, as the original jug shipped it).
+:func:`run` runs a command line and returns its exit code; :func:`execute` runs a jugfile's
+tasks from Python, as ``jug execute`` does.
+
+The original jug's functions of this module work as there: :func:`main` (a command line
+*with* the program name; it exits), :func:`main_execute`, :func:`init`,
+:func:`is_jug_running` and :func:`execution_loop` (with :class:`ExecutionState`), a thin
+layer over :class:`jug.execution.Executor` for code that drove the original's loop.
 
 Start-up stays cheap: ``jug --help`` lists subcommands without importing them, and only
 the subcommand that runs is imported.
@@ -13,19 +20,51 @@ import gc
 import sys
 from collections.abc import Sequence
 
+from . import task
+from .barrier import BarrierError
 from .errors import JugError, JugfileError
-from .runtime import init
+from .runtime import init, is_jug_running
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, NoReturn
 
     from .execution.result import ExecutionResult
     from .options import Options
     from .store import Store
     from .subcommands import SubCommand
+    from .task import Task
 
-__all__ = ["console_main", "execute", "init", "main", "run_command"]
+__all__ = [
+    "BarrierError",
+    "ExecutionState",
+    "console_execute",
+    "console_main",
+    "execute",
+    "execution_loop",
+    "init",
+    "is_jug_running",
+    "main",
+    "main_execute",
+    "run",
+    "run_command",
+    "task",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The original's module had these too; imported when asked for (every `jug` start
+    # would pay for jug-contrib's modules otherwise).
+    if name == "jug_hook":
+        from .hooks import jug_hook
+
+        return jug_hook
+    if name == "prepare_matcher_from_options":
+        from .utils import prepare_matcher_from_options
+
+        return prepare_matcher_from_options
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _USAGE = "usage: jug SUBCOMMAND [JUGFILE] [OPTIONS] [-- ARGS]"
 # The default of --verbose (jug.options.COMMON_DEFAULTS): warnings and errors only.
@@ -54,8 +93,9 @@ def _help_text() -> str:
         *(f"  {name:<{width}}{describe(name)}".rstrip() for name in names),
         "",
         "options:",
-        "  -h, --help  show this help and exit",
-        "  --version   show jug's version and exit",
+        "  -h, --help                show this help and exit",
+        "  --version                 show jug's version and exit",
+        "  --print-completion SHELL  print a completion script for bash, zsh or tcsh",
         "",
         "installed backends (--jugdir): " + (", ".join(available_backends()) or "none"),
         "",
@@ -64,9 +104,10 @@ def _help_text() -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``jug`` program with *argv* (default ``sys.argv[1:]``); return the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
+def run(args: Sequence[str] | None = None) -> int:
+    """Run the ``jug`` program with *args*, the command line after the program name
+    (default ``sys.argv[1:]``); return the exit code."""
+    args = list(sys.argv[1:] if args is None else args)
     try:
         return _main(args)
     except BrokenPipeError:
@@ -75,15 +116,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def console_main() -> int:
-    """The ``jug`` command (and ``python -m jug``): :func:`main`, for a process about to end.
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """The original jug's entry point: run the command line *argv*, whose first item is the
+    program's name (default ``sys.argv``), then exit with its exit code.
 
-    Unlike :func:`main`, which tests and the shell call in their own process, this may
+    Raises
+    ------
+    SystemExit
+        Always, with the exit code (:func:`run` returns it instead).
+    """
+    args = list(sys.argv if argv is None else argv)[1:]
+    sys.exit(run(args))
+
+
+def main_execute() -> NoReturn:
+    """The original jug's ``jug-execute`` entry point: ``jug execute`` with ``sys.argv[1:]``."""
+    main([sys.argv[0], "execute", *sys.argv[1:]])
+
+
+def console_main() -> int:
+    """The ``jug`` command (and ``python -m jug``): :func:`run`, for a process about to end.
+
+    Unlike :func:`run`, which tests and the shell call in their own process, this may
     prepare the process for its end: the jugfile's objects (a Task each, with its
     arguments) are freed with the process anyway, so the last garbage collection of the
     interpreter is spared walking them (about 50 ms per 100,000 tasks).
     """
-    code = main()
+    code = run()
+    gc.freeze()
+    return code
+
+
+def console_execute() -> int:
+    """The ``jug-execute`` command: ``jug execute ARGS`` (see :func:`console_main`)."""
+    code = run(["execute", *sys.argv[1:]])
     gc.freeze()
     return code
 
@@ -100,6 +166,8 @@ def _main(args: list[str]) -> int:
     if first == "--version":
         print(f"jug {_version()}")
         return 0
+    if first == "--print-completion" or first.startswith("--print-completion="):
+        return _print_completion(args)
     from .errors import UnknownSubcommandError
     from .subcommands._registry import get_subcommand, subcommand_names
 
@@ -119,6 +187,22 @@ def _main(args: list[str]) -> int:
         print(f"jug: {exc}", file=sys.stderr)
         return 1
     return run_command(command, args[1:])
+
+
+def _print_completion(args: list[str]) -> int:
+    from .completion import SHELLS, completion_script
+
+    shell = args[0].partition("=")[2] or (args[1] if len(args) > 1 else "")
+    if shell not in SHELLS:
+        print(_USAGE, file=sys.stderr)
+        print(
+            f"jug: --print-completion needs a shell: one of {', '.join(SHELLS)}"
+            + (f" (not {shell!r})" if shell else ""),
+            file=sys.stderr,
+        )
+        return 2
+    print(completion_script(shell), end="")
+    return 0
 
 
 def _configure_logging(level: str) -> None:
@@ -150,7 +234,22 @@ def load_project(options: Options) -> tuple[Store, dict[str, Any]]:
         store.close()
         raise
     jugspace["__jug__hasbarrier__"] = not complete
+    _say_where_results_are(store)
     return store, jugspace
+
+
+def _say_where_results_are(store: Store) -> None:
+    """Warn if the store holds none of the jugfile's results but knows where they are
+    (:meth:`jug.store.Store.find_elsewhere`; asked only of stores that can answer)."""
+    from .store import Store as Base
+
+    if getattr(type(store), "find_elsewhere", Base.find_elsewhere) is Base.find_elsewhere:
+        return
+    from .task import alltasks, task_keys
+
+    hint = store.find_elsewhere(task_keys(alltasks))
+    if hint:
+        print(f"jug: warning: {hint}", file=sys.stderr)
 
 
 def open_project_store(options: Options) -> Store:
@@ -170,11 +269,11 @@ def run_command(command: SubCommand, args: Sequence[str]) -> int:
         exception raised by a subcommand, reported with its traceback); 2 for a usage error.
     """
     from .errors import BadPatternError, UsageError
-    from .options import format_config, parse
+    from .options import format_config, parse_command
 
     debug = "--debug" in args or "--pdb" in args
     try:
-        options = parse(command, args)
+        options = parse_command(command, args)
         debug = bool(options.debug)
         _configure_logging(options.verbose)
         if options.show_config:
@@ -268,3 +367,116 @@ def execute(
     from .execution.executor import execute as run
 
     return run(jugfile, jugdir, argv=argv, **options)
+
+
+# -- the original jug's execution loop --------------------------------------------------------
+
+
+class ExecutionState:
+    """What :func:`execution_loop` keeps across calls (the original's, for code that calls
+    the loop again after reloading a jugfile).
+
+    Attributes
+    ----------
+    nr_waits : int
+        Kept for the original's code; the loop here measures its patience in seconds.
+    failed : set of bytes
+        Hashes of the tasks that failed: later calls do not run them again.
+    """
+
+    def __init__(self) -> None:
+        self.nr_waits = 0
+        self.failed: set[bytes] = set()
+
+
+# ExecutionOptions field -> the original's option name (jug.options.ORIGINAL_NAMES too).
+_LOOP_OPTIONS = {
+    "wait_cycle_time": "execute_wait_cycle_time",
+    "nr_wait_cycles": "execute_nr_wait_cycles",
+    "keep_going": "execute_keep_going",
+    "keep_failed": "execute_keep_failed",
+    "aggressive_unload": "aggressive_unload",
+    "debug": "debug",
+    "pdb": "pdb",
+    "lease": "lease",
+}
+
+
+def _option(options: Any, ours: str, theirs: str) -> Any:
+    """*options*' value of an option under this jug's name or the original's, else None."""
+    for name in (ours, theirs):
+        value = getattr(options, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def execution_loop(tasks: list[Task], options: Any, state: ExecutionState | None = None) -> bool:
+    """Run *tasks* as ``jug execute`` does: the original jug's loop, over this jug's engine.
+
+    Parameters
+    ----------
+    tasks : list of Task
+        The tasks to run (their dependencies run too). Afterwards the list holds the
+        tasks that have no result, as the original left it.
+    options : object
+        Options as :func:`jug.options.parse` returns them (or any object with the
+        original's attributes: ``execute_wait_cycle_time``, ``execute_nr_wait_cycles``,
+        ``execute_keep_going``, ``execute_keep_failed``, ``aggressive_unload``, ``debug``,
+        ``pdb``, and ``execute_target``/``execute_name``/``execute_pattern`` to select
+        tasks by name).
+    state : ExecutionState, optional
+        Shared with earlier calls: tasks that failed there are not run again.
+
+    Returns
+    -------
+    failures : bool
+        Whether a task raised (possible only with ``execute_keep_going``: otherwise the
+        first exception a task raises is raised again here, once its lock is released).
+
+    See Also
+    --------
+    jug.execution.execute : the engine's own entry point, which returns what happened
+    """
+    from .execution.executor import Executor
+    from .execution.options import ExecutionOptions
+    from .utils import prepare_matcher_from_options
+
+    class Loop(Executor):
+        """Keeps the first exception a task raised (to raise it again)."""
+
+        error: BaseException | None = None
+
+        def on_task_failed(self, task: Task, error: str) -> None:
+            if self.error is None:
+                self.error = sys.exc_info()[1]  # called while that exception is handled
+            super().on_task_failed(task, error)
+
+    if state is None:
+        state = ExecutionState()
+    values = {}
+    for field, theirs in _LOOP_OPTIONS.items():
+        value = _option(options, field, theirs)
+        if value is not None:
+            values[field] = value
+    for field, kind in (("wait_cycle_time", float), ("nr_wait_cycles", int), ("lease", float)):
+        if field in values:
+            values[field] = kind(values[field])
+    targets = _option(options, "target", "execute_target") or []
+    targets = [targets] if isinstance(targets, str) else list(targets)
+    matcher = prepare_matcher_from_options(
+        getattr(options, "execute_name", None), getattr(options, "execute_pattern", None)
+    )
+    todo = [t for t in tasks if t.hash() not in state.failed] if state.failed else list(tasks)
+    if matcher is not None:
+        # Full names match only themselves (see jug.execution.matching).
+        targets += sorted({t.name for t in todo if matcher(t.name)}) or ["/(?!)/"]
+    store = task.Task.store
+    loop = Loop(store, ExecutionOptions(target=targets, **values))
+    result = loop.run(todo)
+    state.failed.update(f.hash.encode("ascii") for f in result.failures)
+    left = store.can_load_many([t.key() for t in tasks])
+    tasks[:] = [t for t in tasks if t.key() not in left]
+    if loop.error is not None and not loop.options.keep_going:
+        raise loop.error
+    return bool(result.failures)

@@ -27,6 +27,25 @@ Boolean options accept ``yes/no``, ``true/false``, ``on/off`` and ``1/0`` in fil
 a file turned on. A key no subcommand knows gives a warning naming the file and the key.
 ``jug config`` (or ``--show-config`` on any subcommand) prints the effective options and
 where each value came from.
+
+The options object
+------------------
+:func:`parse_command` (what the ``jug`` program runs) returns an :class:`Options` that holds
+what the command line and the configuration files set, and *chains* to
+:data:`default_options` for everything else, which chains in turn to
+:data:`subcommand_defaults`. So a jugfile that sets, say,
+``jug.options.default_options.execute_nr_wait_cycles = 1`` changes the default of
+``jug execute`` (unless the command line or a file set it): the jugfile is loaded before
+the subcommand reads its options.
+
+The original jug's API
+----------------------
+Scripts and test suites written for the original jug use :func:`parse` (``parse(["execute",
+"--keep-going"])``), :data:`default_options` and its ``copy()``, :func:`set_jugdir`,
+:func:`read_configuration_file` and :func:`find_local_configuration_files`; they work here.
+The original named subcommand options with a prefix (``execute_keep_going``,
+``status_cache``, ``invalid_name``...): :data:`ORIGINAL_NAMES` maps those names to this
+jug's, and an :class:`Options` answers (and stores) either name.
 """
 
 from __future__ import annotations
@@ -54,15 +73,26 @@ if TYPE_CHECKING:
 __all__ = [
     "COMMON_DEFAULTS",
     "ConfigError",
+    "ORIGINAL_NAMES",
     "Options",
     "UsageError",
     "VERBOSITY_LEVELS",
+    "add_common_options",
+    "build_parser",
     "config_files",
+    "default_options",
     "expand_jugdir",
+    "find_local_configuration_files",
     "format_config",
+    "key_to_option",
+    "load_default_options",
     "make_parser",
     "parse",
+    "parse_command",
     "project_config_files",
+    "read_configuration_file",
+    "set_jugdir",
+    "subcommand_defaults",
     "user_config_files",
 ]
 
@@ -89,14 +119,47 @@ CLI_SOURCE = "command line"
 _PROJECT_NAMES = (".jugrc", "jugrc")
 
 
-class Options(argparse.Namespace):
-    """The options a subcommand runs with: attributes named after each option's ``dest``.
+#: The original jug's names of subcommand options (and of ``argv``) → this jug's.
+ORIGINAL_NAMES: dict[str, str] = {
+    "execute_wait_cycle_time": "wait_cycle_time",
+    "execute_nr_wait_cycles": "nr_wait_cycles",
+    "execute_keep_going": "keep_going",
+    "execute_keep_failed": "keep_failed",
+    "execute_target": "target",
+    "status_cache": "cache",
+    "status_cache_file": "cache_file",
+    "status_cache_clear": "clear",
+    "cleanup_locks_only": "locks_only",
+    "cleanup_failed_only": "failed_only",
+    "cleanup_keep_locks": "keep_locks",
+    "invalid_name": "invalid",
+    "invalid_target": "invalid",
+    "user_args": "argv",
+}
 
-    Besides the options, it has ``subcommand`` (the name), ``argv`` (the arguments passed
-    to the jugfile, its ``sys.argv[1:]``), ``config_files`` (the files that were read, lowest
-    priority first), ``sources`` (``dest`` → where its value came from: ``"default"``,
-    ``"command line"`` or ``"FILE [section]"``) and ``cli_args`` (the command line after
-    the subcommand name).
+
+class Options:
+    """Options, as attributes, that fall back on another :class:`Options` (``next``).
+
+    An attribute this object does not hold is looked up in ``next``, and so on along the
+    chain (:class:`AttributeError` at its end). Names of :data:`ORIGINAL_NAMES` are
+    stored and looked up under this jug's name, so either works.
+
+    Parameters
+    ----------
+    next : Options, optional
+        Where to look up what this object does not hold.
+    autoinit : callable, optional
+        Called once, with this object, the first time a lookup reaches it (to fill in
+        defaults lazily, as :data:`default_options` does).
+
+    Attributes
+    ----------
+    The options a subcommand runs with (from :func:`parse_command`) also have
+    ``subcommand`` (the name), ``argv`` (the jugfile's ``sys.argv[1:]``), ``config_files``
+    (the files that were read, lowest priority first), ``sources`` (``dest`` → where its
+    value came from: ``"default"``, ``"command line"`` or ``"FILE [section]"``) and
+    ``cli_args`` (the command line after the subcommand name).
     """
 
     jugfile: str
@@ -113,6 +176,83 @@ class Options(argparse.Namespace):
     sources: dict[str, str]
     cli_args: list[str]
 
+    def __init__(self, next: Options | None = None, autoinit: Any = False) -> None:
+        object.__setattr__(self, "next", next)
+        object.__setattr__(self, "_autoinit", autoinit)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, ORIGINAL_NAMES.get(name, name), value)
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, ORIGINAL_NAMES.get(name, name))
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when `name` is not in this object's own __dict__.
+        if name.startswith("__") or name == "_autoinit":
+            raise AttributeError(name)
+        name = ORIGINAL_NAMES.get(name, name)
+        node: Options | None = self
+        while node is not None:
+            own = node.__dict__
+            init = own.get("_autoinit")
+            if init:
+                object.__setattr__(node, "_autoinit", False)
+                init(node)
+            if name in own:
+                return own[name]
+            node = own.get("next")
+        raise AttributeError(f"no option {name!r}")
+
+    def __contains__(self, name: str) -> bool:
+        try:
+            getattr(self, name)
+        except AttributeError:
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        own = {k: v for k, v in vars(self).items() if k not in ("next", "_autoinit")}
+        return f"Options({own!r})"
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Set every ``name: value`` of *values* on this object."""
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def copy(self) -> Options:
+        """A deep copy (of the whole chain), which can be changed without touching this."""
+        import copy
+
+        return copy.deepcopy(self)
+
+
+#: Defaults of every subcommand's options: the last link of every chain of options.
+#: :func:`parse_command` installs the defaults of the subcommand it parses for.
+subcommand_defaults = Options(None)
+
+
+def load_default_options(opt: Options) -> None:
+    """Set the default values of the options every subcommand has on *opt*, and chain it
+    to :data:`subcommand_defaults` (``jug execute``'s defaults are there from the start)."""
+    from jug.execution.options import ExecutionOptions
+    from jug.store import DEFAULT_LEASE
+
+    opt.update(COMMON_DEFAULTS)
+    opt.update({"subcommand": None, "argv": [], "print_out": print, "will_cite": False})
+    execute = {**ExecutionOptions.defaults(), "lease": DEFAULT_LEASE, "env_exit_checks": True}
+    execute["target"] = list(execute["target"])
+    execute.pop("debug"), execute.pop("pdb"), execute.pop("aggressive_unload")
+    execute.pop("progress")
+    for name, value in execute.items():
+        if name not in subcommand_defaults.__dict__:
+            setattr(subcommand_defaults, name, value)
+    object.__setattr__(opt, "next", subcommand_defaults)
+
+
+#: The defaults of every option, for this process: a jugfile or a script may change them
+#: (``jug.options.default_options.execute_nr_wait_cycles = 1``). Filled on first use.
+default_options = Options(None, autoinit=load_default_options)
+
 
 def _level(value: str) -> str:
     level = value.lower()
@@ -123,7 +263,10 @@ def _level(value: str) -> str:
     return level
 
 
-def _add_common_options(group: argparse._ArgumentGroup) -> None:
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options every subcommand has (``--jugdir``, ``--verbose``, ...) to *parser*,
+    as a group of their own."""
+    group = parser.add_argument_group("common options")
     group.add_argument(
         "--jugdir",
         help="where results are stored: a directory, or a backend URL such as "
@@ -230,7 +373,7 @@ def make_parser(command: SubCommand) -> argparse.ArgumentParser:
     parser._jug_aliases = aliases  # type: ignore[attr-defined]
     if not own._group_actions:
         parser._action_groups.remove(own)
-    _add_common_options(parser.add_argument_group("common options"))
+    add_common_options(parser)
     return parser
 
 
@@ -334,13 +477,17 @@ def config_files(jugfile: str | None = None) -> list[Path]:
     return user_config_files() + project_config_files(jugfile or "jugfile.py")
 
 
-def _read_config(path: Path) -> configparser.ConfigParser:
+def _read_config(path: Any) -> configparser.ConfigParser:
+    """The configuration in the file *path* (or an open text file)."""
     import configparser
 
     cfg = configparser.ConfigParser(interpolation=None)
     try:
-        with open(path, encoding="utf-8") as fh:
-            cfg.read_file(fh)
+        if hasattr(path, "read"):
+            cfg.read_file(path)
+        else:
+            with open(path, encoding="utf-8") as fh:
+                cfg.read_file(fh)
     except (configparser.Error, OSError, UnicodeDecodeError) as exc:
         detail = str(exc).splitlines()[0]
         raise ConfigError(f"cannot read configuration file {path}: {detail}") from exc
@@ -399,13 +546,15 @@ def _apply_config(
     values: dict[str, Any],
     sources: dict[str, str],
     defaults: dict[str, Any],
-    path: Path,
+    path: Any,
     command: str,
     aliases: dict[str, str],
 ) -> None:
     from jug.subcommands._registry import subcommand_names
 
     cfg = _read_config(path)
+    if hasattr(path, "read"):  # an open file: name it in messages
+        path = getattr(path, "name", None) or "<optionsfile>"
     for section in cfg.sections():
         if section not in ("main", command) and section not in subcommand_names():
             _warn(f"{path}: unknown section [{section}] (no such subcommand), ignored")
@@ -477,7 +626,7 @@ def command_defaults(command: SubCommand) -> tuple[dict[str, Any], dict[str, str
     return defaults, parser_aliases(parser)
 
 
-def parse(command: SubCommand, args: Sequence[str]) -> Options:
+def parse_command(command: SubCommand, args: Sequence[str], optionsfile: Any = None) -> Options:
     """Parse the arguments of ``jug COMMAND ARGS...`` and apply configuration files.
 
     Parameters
@@ -486,10 +635,14 @@ def parse(command: SubCommand, args: Sequence[str]) -> Options:
         The subcommand (its :meth:`parse` and :meth:`parse_defaults` add options).
     args : sequence of str
         The command line after the subcommand name.
+    optionsfile : path or text file, optional
+        Read this configuration file instead of the user's and the project's.
 
     Returns
     -------
     options : Options
+        What the command line and the files set, chained to :data:`default_options` (see
+        the module docstring).
 
     Raises
     ------
@@ -514,21 +667,29 @@ def parse(command: SubCommand, args: Sequence[str]) -> Options:
     values = dict(defaults)
     sources = dict.fromkeys(defaults, DEFAULT_SOURCE)
     aliases = parser_aliases(parser)
-    read = user_config_files()
-    for path in read:
-        _apply_config(values, sources, defaults, path, command.name, aliases)
+    read: list[Any]
+    if optionsfile is not None:
+        read = [optionsfile]
+        _apply_config(values, sources, defaults, optionsfile, command.name, aliases)
+    else:
+        read = user_config_files()
+        for path in read:
+            _apply_config(values, sources, defaults, path, command.name, aliases)
     if positional:
         jugfile = positional[0]
+    elif optionsfile is not None:
+        jugfile = str(values["jugfile"])
     else:
         # A project file near the current directory may name the jugfile.
         probe, probe_sources = dict(values), dict(sources)
         for path in project_config_files("jugfile.py"):
             _apply_config(probe, probe_sources, defaults, path, command.name, aliases)
         jugfile = str(probe["jugfile"])
-    project = project_config_files(_resolve_jugfile(jugfile))
-    for path in project:
-        _apply_config(values, sources, defaults, path, command.name, aliases)
-    read = read + project
+    if optionsfile is None:
+        project = project_config_files(_resolve_jugfile(jugfile))
+        for path in project:
+            _apply_config(values, sources, defaults, path, command.name, aliases)
+        read = read + project
 
     for dest, raw in cli.items():
         values[dest] = _convert(raw, defaults.get(dest), f"option --{dest.replace('_', '-')}")
@@ -538,17 +699,164 @@ def parse(command: SubCommand, args: Sequence[str]) -> Options:
         sources["jugfile"] = CLI_SOURCE
     if values.get("pdb"):
         values["debug"] = True
+        sources.setdefault("debug", sources["pdb"])
 
-    options = Options(**values)
+    # The defaults stay below, in the chain (a jugfile may still change them there).
+    for dest, value in defaults.items():
+        if dest not in COMMON_DEFAULTS:
+            setattr(subcommand_defaults, dest, value)
+    options = Options(default_options)
+    options.update(
+        {d: v for d, v in values.items() if sources.get(d, CLI_SOURCE) != DEFAULT_SOURCE}
+    )
+    if values.get("pdb"):
+        options.debug = True
     options.jugfile = _resolve_jugfile(str(values["jugfile"]))
     options.jugdir = expand_jugdir(str(values["jugdir"]), options.jugfile)
     options.show_config = show_config
     options.subcommand = command.name
     options.argv = positional[1:] + extra
-    options.config_files = [str(p) for p in read]
+    options.config_files = [
+        getattr(p, "name", "<optionsfile>") if hasattr(p, "read") else str(p) for p in read
+    ]
     options.sources = sources
     options.cli_args = cli_args
     return options
+
+
+def parse(
+    args: Sequence[str] | None = None,
+    optionsfile: Any = None,
+    *,
+    cmdlist: Sequence[str] | None = None,
+) -> Options:
+    """Parse a ``jug`` command line (after the program name), as the original jug's
+    ``jug.options.parse`` did.
+
+    Parameters
+    ----------
+    args : sequence of str, optional
+        The subcommand and its arguments (``["execute", "--keep-going"]``; default:
+        ``sys.argv[1:]``). ``cmdlist`` is the older name of this argument.
+    optionsfile : path or text file, optional
+        Read this configuration file instead of the user's and the project's.
+
+    Returns
+    -------
+    options : Options
+        As :func:`parse_command` returns them; the original's option names work too
+        (``options.execute_keep_going``).
+
+    Raises
+    ------
+    UsageError
+        If *args* is empty.
+    jug.errors.UnknownSubcommandError
+        If the subcommand does not exist.
+
+    Notes
+    -----
+    Unlike the original, ``sys.argv`` is left alone: the jugfile sees its arguments
+    (``options.argv``) in ``sys.argv`` while it loads.
+    """
+    if args is None:
+        args = cmdlist if cmdlist is not None else sys.argv[1:]
+    args = list(args)
+    if not args:
+        raise UsageError("no subcommand given; `jug --help` lists them")
+    from jug.subcommands._registry import get_subcommand
+
+    return parse_command(get_subcommand(args[0]), args[1:], optionsfile)
+
+
+def key_to_option(s: str) -> str:
+    """The option name a configuration-file key stands for (``keep-going`` → ``keep_going``)."""
+    return s.replace("-", "_")
+
+
+def find_local_configuration_files() -> list[str]:
+    """The project configuration files (``.jugrc``, ``jugrc``) that apply in the current
+    directory, closest first: those of this directory and of every directory above it."""
+    return [os.path.abspath(p) for p in reversed(project_config_files("jugfile.py"))]
+
+
+def read_configuration_file(fp: Any = None, default_options: Options | None = None) -> Options:
+    """The options set by a configuration file, chained to *default_options*.
+
+    Section ``[main]`` gives options by their name, and section ``[NAME]`` gives option
+    ``NAME_KEY`` (the original's naming: ``[execute] keep-going`` is ``execute_keep_going``,
+    that is ``keep_going``, see :data:`ORIGINAL_NAMES`). Values are converted to the type
+    of the value *default_options* has for the option, when it has one.
+
+    Parameters
+    ----------
+    fp : path or text file, optional
+        The file to read. By default: the user's configuration file, then the project's
+        (:func:`find_local_configuration_files`), the closest one first in the chain.
+    default_options : Options, optional
+        The end of the returned chain, and the types of the values.
+
+    Returns
+    -------
+    options : Options
+    """
+    if fp is not None:
+        return _options_from_file(fp, default_options, default_options)
+    head = default_options
+    for found in user_config_files():
+        head = _options_from_file(found, head, default_options)
+    for name in reversed(find_local_configuration_files()):
+        head = _options_from_file(name, head, default_options)
+    return head if head is not None else Options(None)
+
+
+def _options_from_file(fp: Any, chain: Options | None, types: Options | None) -> Options:
+    options = Options(chain)
+    where = getattr(fp, "name", None) or str(fp)
+    cfg = _read_config(fp)
+    for section in cfg.sections():
+        for key, raw in cfg.items(section):
+            name = key_to_option(key)
+            if section != "main":
+                name = f"{key_to_option(section)}_{name}"
+            name = ORIGINAL_NAMES.get(name, name)
+            default = getattr(types, name, None) if types is not None else None
+            setattr(options, name, _convert(raw, default, f"{where}: [{section}] {key}"))
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """An argparse parser of the whole ``jug`` command line: one subparser per installed
+    subcommand (for completion tools; imports every subcommand)."""
+    from jug.subcommands._registry import get_subcommand, subcommand_names
+
+    parser = argparse.ArgumentParser(prog="jug", formatter_class=_HelpFormatter)
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND")
+    sub.required = True
+    for name in subcommand_names():
+        try:
+            command = get_subcommand(name)
+        except Exception:  # a broken plugin: it says so when run
+            continue
+        one = sub.add_parser(name, help=command.description() or name)
+        one.add_argument("args", nargs="*", metavar="JUGFILE")
+        command.parse(one.add_argument_group(f"options of jug {name}"))
+        add_common_options(one)
+    return parser
+
+
+def _version() -> str:
+    from jug import __version__
+
+    return __version__
+
+
+def set_jugdir(jugdir: Any) -> Any:
+    """Select where results live (the programmatic ``--jugdir``): :func:`jug.set_jugdir`."""
+    from jug.runtime import set_jugdir as install
+
+    return install(jugdir)
 
 
 def format_config(options: Options, check: bool = False) -> str:

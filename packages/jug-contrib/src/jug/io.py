@@ -20,13 +20,21 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from jug.hash import hash_update, new_hash_object
 from jug.table import format_table
-from jug.task import Task, Tasklet
+from jug.task import Task, TaskGenerator, Tasklet
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["NoLoad", "print_task_summary_table", "write_metadata", "write_task_out"]
+__all__ = [
+    "NoLoad",
+    "TaskGenerator",
+    "Tasklet",
+    "get_terminal_size",
+    "print_task_summary_table",
+    "write_metadata",
+    "write_task_out",
+]
 
 METADATA_FORMATS = ("yaml", "json")
 
@@ -284,3 +292,12 @@ def print_task_summary_table(options: Any, groups: Sequence[tuple[str, Mapping[s
     names = sorted({name for _, counts in groups for name in counts})
     rows = [(name, [counts.get(name, 0) for _, counts in groups]) for name in names]
     out(format_table([title for title, _ in groups], rows))
+
+
+def get_terminal_size() -> tuple[int, int]:
+    """The terminal's ``(columns, lines)``: ``$COLUMNS``/``$LINES`` first, ``(80, 25)`` when
+    there is no terminal (the original jug's helper, for scripts that used it)."""
+    import shutil
+
+    size = shutil.get_terminal_size((80, 25))
+    return size.columns, size.lines

@@ -14,13 +14,18 @@ Task names and hashes are those of Jug 2.x (``identity``, ``jug.utils.jug_execut
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
 from collections.abc import Callable, Sequence
 
 from jug.hash import hash_one
-from jug.task import CachedFunction, Task, TaskGenerator, Tasklet, iteratetask, value
+from jug.task import (
+    CachedFunction,
+    Task,
+    TaskGenerator,
+    return_tuple,  # jug-core's; here too, where this jug had it first
+    value,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,10 +33,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CustomHash",
+    "add_task_selection_options",
     "cached_glob",
+    "glob_sort",
     "hash_with_mtime_size",
     "identity",
     "jug_execute",
+    "prepare_matcher_from_options",
+    "prepare_name_matcher",
+    "prepare_task_matcher",
     "return_tuple",
     "sync_move",
     "timed_path",
@@ -141,8 +151,8 @@ def jug_execute(
     args: Sequence[str] | str,
     check_exit: bool = True,
     run_after: Any = None,
-    return_value: bool = False,
-) -> int | None:
+    return_value: Any = None,
+) -> Any:
     """A task that runs the command *args* (as ``subprocess.call(args)``).
 
     Parameters
@@ -154,8 +164,9 @@ def jug_execute(
     run_after : object, optional
         Ignored by the command: put a task (or tasks) here to run the command only
         after they have run.
-    return_value : bool, optional
-        Return the exit code as the task's value (default: return None).
+    return_value : object, optional
+        The task's value (default None): pass, say, the name of the file the command
+        writes, and tasks given this task get that name once the file exists.
 
     Raises
     ------
@@ -167,14 +178,14 @@ def jug_execute(
     code = subprocess.call(args)
     if check_exit and code != 0:
         raise subprocess.CalledProcessError(code, args)
-    return code if return_value else None
+    return return_value
 
 
-def glob_sort(pattern: str) -> list[str]:
-    """``sorted(glob.glob(pattern))`` (the function :func:`cached_glob` memoises)."""
+def glob_sort(pat: str) -> list[str]:
+    """``sorted(glob.glob(pat))`` (the function :func:`cached_glob` memoises)."""
     from glob import glob
 
-    return sorted(glob(pattern))
+    return sorted(glob(pat))
 
 
 def cached_glob(pat: str) -> list[str]:
@@ -229,36 +240,96 @@ def sync_move(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         os.close(dfd)
 
 
-def return_tuple(n: int) -> Callable[[Callable[..., Any]], Callable[..., tuple[Tasklet, ...]]]:
-    """Decorator: calls return *n* Tasklets, one per element of the task's tuple result.
+# -- selecting tasks by name, as the original jug's --name and --pattern did ---------------
 
-    ::
 
-        @return_tuple(2)
-        @TaskGenerator
-        def split(data):
-            return data[::2], data[1::2]
+def prepare_task_matcher(pattern: str) -> Callable[[str], Any]:
+    """A loose test of task names: *pattern* found anywhere in the name, or, written
+    ``/regex/``, a regular expression searched in it.
 
-        evens, odds = split(numbers)
-
-    The task itself is the usual one (same name and hash); the Tasklets are ``task[0]``
-    ... ``task[n-1]``. A plain function is made a TaskGenerator first.
-
-    Parameters
-    ----------
-    n : int
-        Length of the tuple the function returns.
+    Raises
+    ------
+    ValueError
+        If *pattern* is empty (``''`` or ``'//'``): it would match every task.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"return_tuple(n) needs a positive integer n, not {n!r}")
+    import re
 
-    def decorator(f: Callable[..., Any]) -> Callable[..., tuple[Tasklet, ...]]:
-        generator = f if isinstance(f, TaskGenerator) else TaskGenerator(f)
+    if pattern in ("", "//"):
+        raise ValueError(
+            f"empty pattern ({pattern!r}) matches every task; to select them all, use '/.*/'"
+        )
+    if len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/"):
+        return re.compile(pattern[1:-1]).search
+    return re.compile(re.escape(pattern)).search
 
-        @functools.wraps(generator.f)
-        def call(*args: Any, **kwargs: Any) -> tuple[Tasklet, ...]:
-            return tuple(iteratetask(generator(*args, **kwargs), n))
 
-        return call
+def prepare_name_matcher(name: str) -> Callable[[str], bool]:
+    """A strict test of task names (``module.function``): *name* must be the whole name or
+    its end after a dot (``f`` and ``mod.f`` match ``pkg.mod.f``, not ``pkg.mod.f2``), with
+    shell wildcards (``*`` also crosses dots)."""
+    import fnmatch
+    import re
 
-    return decorator
+    regex = re.compile(fnmatch.translate(name))
+
+    def matches(task_name: str) -> bool:
+        start = 0
+        while True:
+            if regex.match(task_name, start):
+                return True
+            start = task_name.find(".", start) + 1
+            if start == 0:
+                return False
+
+    return matches
+
+
+def prepare_matcher_from_options(
+    name: str | None = None, pattern: str | None = None
+) -> Callable[[str], bool] | None:
+    """One test of task names combining :func:`prepare_name_matcher` (*name*) and
+    :func:`prepare_task_matcher` (*pattern*): a name must pass all that are given.
+
+    Returns
+    -------
+    matcher : callable or None
+        None if neither is given.
+    """
+    tests = []
+    if name is not None:
+        tests.append(prepare_name_matcher(name))
+    if pattern is not None:
+        tests.append(prepare_task_matcher(pattern))
+    if not tests:
+        return None
+    return lambda task_name: all(test(task_name) for test in tests)
+
+
+def add_task_selection_options(
+    parser: Any, name_dest: str, pattern_dest: str, required: bool, what: str
+) -> None:
+    """Add the original jug's ``--name`` and ``--pattern`` options to the argparse
+    *parser* (one or the other; *what* starts their help: ``"Invalidate tasks"``)."""
+    import argparse
+
+    def pattern_type(value: str) -> str:
+        try:
+            prepare_task_matcher(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return value
+
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument(
+        "--name",
+        dest=name_dest,
+        metavar="NAME",
+        help=f"{what} named NAME (module.function, or its end: function; wildcards allowed)",
+    )
+    group.add_argument(
+        "--pattern",
+        dest=pattern_dest,
+        metavar="PATTERN",
+        type=pattern_type,
+        help=f"{what} whose name contains PATTERN (or matches /regex/)",
+    )

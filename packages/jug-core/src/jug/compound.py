@@ -16,12 +16,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["CompoundTask", "CompoundTaskGenerator"]
+__all__ = ["CompoundTask", "CompoundTaskGenerator", "compound_task_execute"]
 
 
-def _compound_result(inner: Any) -> Any:
-    """The final step of a compound task: pass on the inner task's result."""
-    return inner
+def compound_task_execute(x: Any, h: bytes) -> Any:
+    """The final step of a compound task: pass on *x*, the inner task's result.
+
+    *h* is the compound task's hash (the original jug's signature; the result is saved
+    under it). Internal to :func:`CompoundTask`; not meant to be called directly.
+    """
+    return x
 
 
 def CompoundTask(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
@@ -47,7 +51,7 @@ def CompoundTask(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
     else:
         alltasks.remove(task)
     inner = f(*args, **kwargs)
-    final = Task(_compound_result, inner)
+    final = Task(compound_task_execute, inner, task.hash())
     final.name = task.name
     final._hash = task.hash()
     final._key = task.key()

@@ -20,6 +20,8 @@ __all__ = [
     "JugError",
     "JugfileError",
     "LockNotHeldError",
+    "MissingPartError",
+    "ResultNotAvailableError",
     "StoreError",
     "TaskHashError",
     "UnknownBackendError",
@@ -42,6 +44,43 @@ class JugfileError(JugError):
 class BarrierError(JugError):
     """Raised by :func:`jug.barrier` and :func:`jug.bvalue` when the tasks they need have
     no results yet: loading the jugfile stops there (``jug execute`` reloads it later)."""
+
+
+class ResultNotAvailableError(JugError, KeyError):
+    """A task's result was asked for (``jug.value(t)``, ``t.result``), but the store holds
+    none: the task has not run, or runs now, or failed.
+
+    A :class:`KeyError` too, as the stores raise for a missing key.
+
+    Parameters
+    ----------
+    name : str
+        The task's name.
+    key : str
+        Its hash.
+    state : str
+        Its state (a :class:`jug.execution.TaskState` value, or ``"unknown"``).
+    """
+
+    def __init__(self, name: str, key: str, state: str) -> None:
+        self.name = name
+        self.key = key
+        self.state = state
+        hint = _STATE_HINTS.get(state, "")
+        super().__init__(f"task {name} ({key[:12]}) has no result: it is {state}{hint}")
+
+    def __str__(self) -> str:  # KeyError would show the message with quotes around it
+        return str(self.args[0])
+
+
+_STATE_HINTS = {
+    "waiting": " (tasks it depends on have not run yet); run `jug execute` first",
+    "ready": " (it has not run yet); run `jug execute` first",
+    "running": " (a worker is computing it now)",
+    "stale": " (the worker that took it stopped; the next `jug execute` runs it again)",
+    "failed": " (it raised; `jug status --failed` shows why)",
+    "finished": " (its result was removed meanwhile)",
+}
 
 
 class TaskHashError(JugError, TypeError):
@@ -94,6 +133,11 @@ class CorruptResultError(JugError):
 
 class LockNotHeldError(JugError):
     """An operation that requires holding a task's lock was called without holding it."""
+
+
+class MissingPartError(JugError, ImportError):
+    """A part of jug that lives in a distribution which is not installed was asked for
+    (``jug.options`` without jug-cli, say); the message names what to install."""
 
 
 class InvalidJugdirError(JugError, ValueError):

@@ -33,19 +33,22 @@ def is_jug_running() -> bool:
     return _jug_running
 
 
-def set_jugdir(jugdir: str | Store) -> Store:
+def set_jugdir(jugdir: str | Store | None) -> Store:
     """Select where results live: the programmatic ``--jugdir``.
 
     Parameters
     ----------
     jugdir : str or Store
         A jugdir string (a path, ``redis://…``, ``dict_store``, ``NAME:…``) or a store.
+        ``None`` is ``"jugdata"`` (a directory), as in the original jug.
 
     Returns
     -------
     store : Store
         Also installed as ``Task.store``, the store of every task.
     """
+    if jugdir is None:
+        jugdir = "jugdata"
     store = open_store(jugdir) if isinstance(jugdir, str) else jugdir
     Task.store = store
     return store
@@ -54,7 +57,7 @@ def set_jugdir(jugdir: str | Store) -> Store:
 def init(
     jugfile: str | os.PathLike[str] | None = None,
     jugdir: str | Store | None = None,
-    on_error: Literal["exit", "raise"] = "exit",
+    on_error: Literal["exit", "raise", "propagate"] = "exit",
     store: Store | None = None,
 ) -> tuple[Store, dict[str, Any]]:
     """Open a project's store and load its jugfile, for use from Python.
@@ -68,8 +71,9 @@ def init(
         The jugfile (default ``jugfile.py``; ``.py`` is added if missing and needed).
     jugdir : str or Store, optional
         Where results live (default: the jugfile's name with ``.jugdata``).
-    on_error : {'exit', 'raise'}, optional
-        If the jugfile fails: print its traceback and exit (default), or raise.
+    on_error : {'exit', 'raise', 'propagate'}, optional
+        If the jugfile fails: print its traceback and exit (default), or raise
+        (``'propagate'`` is the original jug's name for it).
     store : Store, optional
         Use this store (returned again) instead of opening *jugdir*.
 
@@ -86,11 +90,14 @@ def init(
         store = set_jugdir(jugdir if jugdir is not None else default_jugdir(path))
     else:
         Task.store = store
+    if on_error not in ("exit", "raise", "propagate"):
+        raise ValueError(f"jug.init: on_error must be 'exit' or 'raise', not {on_error!r}")
     try:
-        namespace, _ = load_jugfile(path)
+        namespace, complete = load_jugfile(path)
     except JugfileError as exc:
         if on_error == "exit":
             print(exc, file=sys.stderr)
             sys.exit(1)
         raise
+    namespace["__jug__hasbarrier__"] = not complete  # as the original set it
     return store, namespace

@@ -12,6 +12,21 @@ Keys are ``str`` (the task's :meth:`jug.Task.key`). The built-in stores also acc
 ``bytes`` of :meth:`jug.Task.hash`, as the original jug's stores did, for scripts written
 against them.
 
+The original jug's store API
+----------------------------
+Code written against the original jug (scripts, and backends written from its template,
+``jug.backends.base``) keeps working; what that needs is gathered here, in one place:
+
+* :meth:`Store.list` and :meth:`Store.listlocks` give keys as ``bytes``, as the original's
+  stores did; jug itself turns any key into ``str`` with :func:`as_key` (and asks
+  :meth:`Store.can_load_many` and :meth:`Store.lock_infos`, which use ``str``);
+* :meth:`Store.cleanup` takes tasks as well as keys, and counts removed results only;
+* :meth:`Store.remove_many`, :meth:`Store.metadata` and :meth:`Store.remove_store` have
+  defaults;
+* a :class:`Lock` subclass whose ``fail()`` takes no argument (the original's) is called
+  without one, and :meth:`Lock.force_release` defaults to :meth:`Lock.release` (the
+  original's release removed the lock whoever held it).
+
 Locks are *leases*: a lock records its owner and a heartbeat that the holder refreshes while
 the task runs. A lock whose heartbeat is older than its lease is stale, and the next worker
 that tries to take it reclaims it, so a killed worker never blocks a task forever.
@@ -30,7 +45,7 @@ import math
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from .execution.states import TaskState
@@ -45,6 +60,7 @@ __all__ = [
     "LockInfo",
     "LockOutcome",
     "Store",
+    "active_keys",
     "as_key",
     "decode_record",
     "encode_record",
@@ -73,6 +89,17 @@ _LOCKED, _DONE, _HELD = LockOutcome.LOCKED, LockOutcome.DONE, LockOutcome.HELD
 def as_key(key: str | bytes) -> str:
     """*key* as a ``str`` (:meth:`jug.Task.hash` is ``bytes``, as in the original jug)."""
     return key.decode("ascii") if isinstance(key, bytes) else key
+
+
+def active_keys(active: Iterable[Any]) -> set[str]:
+    """The keys of *active*, the argument of :meth:`Store.cleanup`: keys (``str`` or
+    ``bytes``) or tasks (anything with a ``hash()`` method, as the original jug passed)."""
+    out: set[str] = set()
+    for item in active:
+        if not isinstance(item, (str, bytes)):
+            item = item.key() if hasattr(item, "key") else item.hash()
+        out.add(as_key(item))
+    return out
 
 
 class LockInfo:
@@ -363,6 +390,21 @@ class Lock(ABC):
     and :meth:`refresh` owner-checked.
     """
 
+    def __init__(self) -> None:  # noqa: B027 - the original template's signature
+        """A lock needs no particular constructor: only :meth:`Store.getlock` makes one."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fail = cls.__dict__.get("fail")
+        code = getattr(fail, "__code__", None)
+        if code is not None and code.co_argcount == 1 and not code.co_flags & 0x04:
+            # A lock written for the original jug: fail(self), no error to record.
+            def fail_ignoring_error(self: Lock, error: str = "", _fail: Any = fail) -> bool:
+                return bool(_fail(self))
+
+            fail_ignoring_error.__doc__ = fail.__doc__
+            cls.fail = fail_ignoring_error  # type: ignore[method-assign]
+
     @abstractmethod
     def get(self) -> bool:
         """Try to take the lock, atomically across every process using the store.
@@ -406,9 +448,14 @@ class Lock(ABC):
     def is_failed(self) -> bool:
         """Whether the key carries a failed mark (the answer may be outdated at once)."""
 
-    @abstractmethod
     def force_release(self) -> None:
-        """Remove the lock or failed mark, whoever holds it (``jug cleanup``, ``invalidate``)."""
+        """Remove the lock or failed mark, whoever holds it (``jug cleanup``, ``invalidate``).
+
+        The default calls :meth:`release`, which is right for the original jug's locks (their
+        release removed the lock whoever held it); a store whose :meth:`release` checks the
+        owner must override it.
+        """
+        self.release()
 
     def refresh(self) -> bool:
         """Renew the heartbeat of the held lock.
@@ -422,8 +469,16 @@ class Lock(ABC):
         return True
 
     def info(self) -> LockInfo | None:
-        """The lock's record (``None`` if there is no lock); ``heartbeat`` is up to date."""
-        return None
+        """The lock's record (``None`` if there is no lock); ``heartbeat`` is up to date.
+
+        The default, for locks that keep no record (the original jug's), makes one from
+        :meth:`is_locked` and :meth:`is_failed`: such a lock is running (it never goes
+        stale, having no lease) or failed.
+        """
+        if not self.is_locked():
+            return None
+        now = time.time()
+        return LockInfo(started=now, heartbeat=now, failed=self.is_failed())
 
 
 class Store(ABC):
@@ -455,6 +510,9 @@ class Store(ABC):
     lease: float = DEFAULT_LEASE
     keeps_records: bool = False
 
+    def __init__(self, name: str | None = None) -> None:  # noqa: B027 - the original template's
+        """A store needs no particular constructor (the original template's took a name)."""
+
     @abstractmethod
     def dump(self, obj: Any, key: str) -> None:
         """Store *obj* under *key*, replacing any previous value, atomically.
@@ -483,40 +541,82 @@ class Store(ABC):
         """Remove the result stored under *key*; return whether there was one."""
 
     @abstractmethod
-    def list(self) -> Iterator[str]:
-        """Iterate over the keys of all stored results."""
+    def list(self) -> Iterable[bytes | str]:
+        """Iterate over the keys of all stored results, as ``bytes`` (the original jug's type;
+        ``str`` is accepted from other stores: :func:`as_key` turns either into ``str``)."""
 
     @abstractmethod
     def getlock(self, key: str) -> Lock:
         """Return the lock object of *key* (not taken until its :meth:`Lock.get`)."""
 
     @abstractmethod
-    def listlocks(self) -> builtins.list[str]:
-        """Return the keys of all locks, running, stale and failed."""
+    def listlocks(self) -> Iterable[bytes | str]:
+        """Return the keys of all locks, running, stale and failed, as ``bytes`` (as
+        :meth:`list`)."""
 
     @abstractmethod
     def remove_locks(self) -> int:
         """Remove every lock and failed mark; return how many were removed."""
 
-    def cleanup(self, active: Iterable[str], keeplocks: bool = False) -> int:
+    def cleanup(self, active: Iterable[Any], keeplocks: bool = False) -> int:
         """Remove every result (and lock, unless *keeplocks*) whose key is not in *active*.
 
-        Returns the number of entries removed.
+        Parameters
+        ----------
+        active : iterable
+            The keys to keep, or tasks (see :func:`active_keys`).
+        keeplocks : bool, optional
+            Leave every lock alone.
+
+        Returns
+        -------
+        removed : int
+            The number of results removed (locks are not counted, as in the original jug).
         """
-        keep = {as_key(k) for k in active}
+        keep = active_keys(active)
         removed = 0
-        for key in builtins.list(self.list()):
+        for key in builtins.list(map(as_key, self.list())):
             if key not in keep:
                 removed += bool(self.remove(key))
         if not keeplocks:
-            for key in self.listlocks():
+            for key in builtins.list(map(as_key, self.listlocks())):
                 if key not in keep:
                     self.getlock(key).force_release()
-                    removed += 1
         return removed
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections or files held by the store."""
+
+    # -- the original jug's store API (see the module docstring) ----------------------------
+
+    def remove_many(self, names: Iterable[str | bytes]) -> set[str | bytes]:
+        """Remove the results of *names*; return the names that had one.
+
+        The default calls :meth:`remove` for each name.
+        """
+        return {name for name in names if self.remove(as_key(name))}
+
+    def metadata(self, t: Any) -> dict[str, Any] | None:
+        """What the store knows about the result of task *t* (:func:`jug.task.describe`).
+
+        The default says nothing (``None``); the built-in stores give ``{"computed": bool}``,
+        with ``"completed"`` (the time, as :func:`time.ctime` writes it) where they know it.
+        """
+        return None
+
+    def find_elsewhere(self, keys: Iterable[str]) -> str | None:
+        """Where the results of *keys* are, if this store holds none of them but knows of
+        another place that does: one line for the user (``None``: nothing to say).
+
+        The redis store answers it when its database is not 0: the original jug ignored
+        the database of its URLs and always wrote to database 0. ``jug`` asks after loading
+        a jugfile, with the keys of its tasks, only stores that override this method.
+        """
+        return None
+
+    @staticmethod  # noqa: B027 - optional, as in the original
+    def remove_store(jugdir: str) -> None:
+        """Remove everything kept for the store named *jugdir* (the default does nothing)."""
 
     # -- what a worker does per task: defaults a store may do in one operation ---------------
 
@@ -602,7 +702,7 @@ class Store(ABC):
     def lock_infos(self) -> dict[str, LockInfo]:
         """Return the record of every existing lock, keyed by task hash."""
         out: dict[str, LockInfo] = {}
-        for key in self.listlocks():
+        for key in map(as_key, self.listlocks()):
             info = self.getlock(key).info()
             if info is not None:
                 out[key] = info

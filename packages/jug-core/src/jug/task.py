@@ -7,6 +7,7 @@ Use :class:`TaskGenerator` as a decorator, or build :class:`Task` objects direct
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pickle
 import sys
@@ -14,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from .errors import LockNotHeldError, TaskHashError
+from .errors import LockNotHeldError, ResultNotAvailableError, TaskHashError
 from .hash import (
     _PICKLED_LEAVES,
     _single_leaf_hash,
@@ -36,11 +37,15 @@ __all__ = [
     "Task",
     "TaskGenerator",
     "Tasklet",
+    "TaskletMixin",
     "alltasks",
     "base_tasks",
+    "describe",
     "iteratetask",
     "recursive_dependencies",
+    "return_tuple",
     "task_keys",
+    "topological_sort",
     "value",
 ]
 
@@ -98,7 +103,9 @@ class Task(TaskletMixin):
     Parameters
     ----------
     f : callable
-        A named function (not a lambda): its module and name enter the task's hash.
+        A named function (not a lambda): its module and name enter the task's hash. A
+        :func:`functools.partial` is unwrapped: ``Task(partial(f, a), b)`` is the task
+        ``Task(f, a, b)``, as in the original jug.
     *args, **kwargs :
         The arguments. Tasks among them (also inside lists, tuples and dicts) are
         dependencies: their results are passed to *f* in their place.
@@ -130,6 +137,10 @@ class Task(TaskletMixin):
     )
 
     def __init__(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        while isinstance(f, functools.partial):
+            args = f.args + args
+            kwargs = {**f.keywords, **kwargs}
+            f = f.func
         if getattr(f, "__name__", "") == "<lambda>":
             raise ValueError(
                 "jug.Task cannot use a lambda function: its name does not identify it. "
@@ -279,16 +290,38 @@ class Task(TaskletMixin):
             )
         return result
 
-    def can_load(self) -> bool:
-        """Whether a result is available (loaded, or present in the store)."""
+    def can_load(self, store: Store | None = None) -> bool:
+        """Whether a result is available (loaded, or present in the store).
+
+        Parameters
+        ----------
+        store : Store, optional
+            Ask this store instead of :attr:`store` (nothing is remembered then).
+        """
+        if store is not None:
+            return bool(store.can_load(self.key()))
         if self._loaded or self._can_load:
             return True
         self._can_load = self.store.can_load(self.key())
         return self._can_load
 
     def load(self) -> None:
-        """Load the result from the store, even if already loaded."""
-        self._result = self.store.load(self.key())
+        """Load the result from the store, even if already loaded.
+
+        Raises
+        ------
+        ResultNotAvailableError
+            If the store holds no result for this task; the message names the task and
+            its state (waiting, ready, running, failed...).
+        """
+        key = self.key()
+        try:
+            self._result = self.store.load(key)
+        except KeyError as exc:
+            if isinstance(exc, ResultNotAvailableError):
+                raise
+            self._can_load = False
+            raise _not_available(self, key) from None
         self._loaded = True
         self._can_load = True
 
@@ -429,6 +462,17 @@ class Task(TaskletMixin):
         from jug.execution.records import provenance
 
         return provenance(self, self.store)
+
+
+def _not_available(task: Task, key: str) -> ResultNotAvailableError:
+    """The error for loading *task*, whose result the store does not hold."""
+    try:
+        from .execution.states import task_state
+
+        state: str = task_state(task).value
+    except Exception:  # the store failing now must not hide what the user asked about
+        state = "unknown"
+    return ResultNotAvailableError(task.name, key, state)
 
 
 def _hash_values(args: list[Any], kwargs: dict[str, Any]) -> bytes:
@@ -757,21 +801,27 @@ class iteratetask:
         return (self.base[i] for i in range(self.n))
 
 
-def value(obj: Any) -> Any:
-    """Return *obj* with every Task and Tasklet in it replaced by its result.
+def value(elem: Any) -> Any:
+    """Return *elem* with every Task and Tasklet in it replaced by its result.
 
     Recurses into lists, tuples and dicts; objects with a ``__jug_value__`` method are
     replaced by what it returns.
 
     Parameters
     ----------
-    obj : object
+    elem : object
         A Task, a Tasklet, a container of them, or anything else (returned as is).
 
     Returns
     -------
     value : object
+
+    Raises
+    ------
+    jug.errors.ResultNotAvailableError
+        If a task in *elem* has no stored result (the message names it and its state).
     """
+    obj = elem
     t = type(obj)
     if t is Task:
         return obj.result
@@ -787,6 +837,126 @@ def value(obj: Any) -> Any:
     if isinstance(obj, TaskletMixin):
         return obj.value()
     return obj
+
+
+def _get_check(r: Any, i: int, n: int) -> Any:
+    """Element *i* of *r*, a task's result that must have length *n* (see :func:`return_tuple`).
+
+    Its name and module enter the hashes of tasks using these elements, as in the
+    original jug (``jug.task._get_check``): keep both.
+    """
+    if len(r) != n:
+        raise ValueError(f"expected a tuple of size {n}, got one of size {len(r)}")
+    return r[i]
+
+
+def return_tuple(n: int) -> Callable[[Callable[..., Any]], Callable[..., tuple[Tasklet, ...]]]:
+    """Decorator: calls return *n* Tasklets, one per element of the task's tuple result.
+
+    ::
+
+        @return_tuple(2)
+        @TaskGenerator
+        def split(data):
+            return data[::2], data[1::2]
+
+        evens, odds = split(numbers)
+
+    The task itself is the usual one (same name and hash). Element *i* is the Tasklet
+    ``Tasklet(task, partial(_get_check, i=i, n=n))``, whose hash is the original jug's, so
+    tasks using the elements keep the hashes they had there. Computing an element checks
+    that the result has *n* elements. A plain function is made a TaskGenerator first.
+
+    Parameters
+    ----------
+    n : int
+        Length of the tuple the function returns.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"return_tuple(n) needs a positive integer n, not {n!r}")
+
+    def decorator(f: Callable[..., Any]) -> Callable[..., tuple[Tasklet, ...]]:
+        generator = f if isinstance(f, TaskGenerator) else TaskGenerator(f)
+
+        @functools.wraps(generator.f)
+        def call(*args: Any, **kwargs: Any) -> tuple[Tasklet, ...]:
+            task = generator(*args, **kwargs)
+            return tuple(Tasklet(task, functools.partial(_get_check, i=i, n=n)) for i in range(n))
+
+        return call
+
+    return decorator
+
+
+def topological_sort(tasks: list[Task]) -> None:
+    """Sort *tasks* in place so that no task comes before one it depends on.
+
+    Dependencies missing from *tasks* are not added (:class:`jug.execution.TaskGraph`
+    does that, and also orders by hash).
+    """
+    members = {id(t) for t in tasks}
+    placed: set[int] = set()
+    out: list[Task] = []
+
+    def needs(t: Task) -> Iterator[Task]:
+        return (d for dep in t.dependencies() for d in base_tasks(dep) if id(d) in members)
+
+    for root in tasks:
+        if id(root) in placed:
+            continue
+        # Iterative depth-first walk: long chains must not exhaust the recursion limit.
+        placed.add(id(root))
+        stack: list[tuple[Task, Iterator[Task]]] = [(root, needs(root))]
+        while stack:
+            t, deps = stack[-1]
+            for d in deps:
+                if id(d) not in placed:
+                    placed.add(id(d))
+                    stack.append((d, needs(d)))
+                    break
+            else:
+                stack.pop()
+                out.append(t)
+    tasks[:] = out
+
+
+def describe(t: Any) -> Any:
+    """A description of how *t* is computed, recursively: for scripts and ``jug shell``.
+
+    Parameters
+    ----------
+    t : object
+        A Task, a Tasklet, or a list, tuple or dict holding them (anything else is
+        returned as it is).
+
+    Returns
+    -------
+    description : object
+        For a Task, a dict with its ``name``, its ``args`` and ``kwargs`` (described in
+        turn) when it has any, and ``meta``, what the store says about its result
+        (:meth:`jug.store.Store.metadata`), when the store says something. A Tasklet is
+        ``{"name": "tasklet", "operation": repr(f), "base": describe(base)}``.
+    """
+    if isinstance(t, Task):
+        out: dict[str, Any] = {"name": t.name}
+        if t.args:
+            out["args"] = [describe(a) for a in t.args]
+        if t.kwargs:
+            out["kwargs"] = {k: describe(v) for k, v in t.kwargs.items()}
+        metadata = getattr(t.store, "metadata", None)
+        meta = metadata(t) if metadata is not None else None
+        if meta is not None:
+            out["meta"] = meta
+        return out
+    if isinstance(t, Tasklet):
+        return {"name": "tasklet", "operation": repr(t.f), "base": describe(t.base)}
+    if isinstance(t, list):
+        return [describe(x) for x in t]
+    if isinstance(t, tuple):
+        return tuple(describe(x) for x in t)
+    if isinstance(t, dict):
+        return {k: describe(v) for k, v in t.items()}
+    return t
 
 
 def base_tasks(dep: Task | Tasklet) -> list[Task]:

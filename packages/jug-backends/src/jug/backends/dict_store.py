@@ -36,7 +36,16 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from jug.atomic import write_atomically
 from jug.errors import InvalidJugdirError, StoreError
-from jug.store import Lock, LockInfo, LockOutcome, Store, as_key, decode_record, encode_record
+from jug.store import (
+    Lock,
+    LockInfo,
+    LockOutcome,
+    Store,
+    active_keys,
+    as_key,
+    decode_record,
+    encode_record,
+)
 
 from .encode import PICKLE_PROTOCOL
 
@@ -44,7 +53,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["dict_store", "dict_lock", "from_jugdir"]
+__all__ = ["base_lock", "base_store", "dict_lock", "dict_store", "from_jugdir"]
 
 # Looked up once: reading a member of an Enum class costs ~0.1 us (Python 3.11), per task.
 _LOCKED, _DONE, _HELD = LockOutcome.LOCKED, LockOutcome.DONE, LockOutcome.HELD
@@ -228,11 +237,16 @@ class dict_store(Store):
             self._dirty |= self._records.pop(key, None) is not None or found
         return found
 
-    def list(self) -> Iterator[str]:
-        return iter(builtins.list(self._results))
+    def list(self) -> Iterator[bytes]:
+        """Iterate over the keys (``bytes``, as in the original jug) of all results."""
+        with self._mutex:
+            keys = builtins.list(self._results)
+        return (key.encode("ascii") for key in keys)
 
-    def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
-        keep = {as_key(k) for k in active}
+    def cleanup(self, active: Iterable[Any], keeplocks: bool = False) -> int:
+        """Remove results (and locks, unless *keeplocks*) whose keys are not in *active*
+        (keys or tasks); return the number of results removed."""
+        keep = active_keys(active)
         with self._mutex:
             gone = [k for k in self._results if k not in keep]
             for k in gone:
@@ -240,12 +254,10 @@ class dict_store(Store):
             removed = len(gone)
             for k in [k for k in self._records if k not in keep]:
                 del self._records[k]
-            if not keeplocks:
-                stale = [k for k in self._locks if k not in keep]
-                for k in stale:
-                    del self._locks[k]
-                removed += len(stale)
-            self._dirty |= bool(removed)
+            stale = [] if keeplocks else [k for k in self._locks if k not in keep]
+            for k in stale:
+                del self._locks[k]
+            self._dirty |= bool(gone or stale)
         return removed
 
     # -- locks ----------------------------------------------------------------------------
@@ -262,8 +274,10 @@ class dict_store(Store):
                 return _DONE
             return _LOCKED if lock._take() else _HELD
 
-    def listlocks(self) -> builtins.list[str]:
-        return builtins.list(self._locks)
+    def listlocks(self) -> builtins.list[bytes]:
+        """The keys (``bytes``) of every lock."""
+        with self._mutex:
+            return [key.encode("ascii") for key in self._locks]
 
     def lock_infos(self) -> dict[str, LockInfo]:
         with self._mutex:
@@ -380,6 +394,10 @@ class dict_lock(Lock):
     def info(self) -> LockInfo | None:
         info = self.store._locks.get(self.key)
         return None if info is None else info.copy()
+
+
+#: The original's names (of jug.backends.base): this module exported them too.
+base_store, base_lock = Store, Lock
 
 
 def from_jugdir(jugdir: str) -> dict_store:

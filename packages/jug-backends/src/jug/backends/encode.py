@@ -7,6 +7,9 @@ A stored result is one of:
   object whose type is exactly ``numpy.ndarray`` and whose dtype holds no Python objects
   (0-d, non-contiguous, Fortran-ordered, record and string arrays included). Written
   uncompressed, so that large arrays are saved and loaded at disk speed;
+* a **parquet** file (it starts with ``b'PAR1'``): a polars ``DataFrame`` (exactly that
+  type), as the original jug's file store saves them; written only when polars is
+  installed (``jug-backends[polars]``), as it is the one who made the DataFrame;
 * a **zlib stream** whose decompressed content starts with one tag byte:
 
   - ``b'P'`` followed by a pickle (anything else: lists, dicts, object arrays, ndarray
@@ -14,7 +17,7 @@ A stored result is one of:
   - ``b'N'`` followed by ``.npy`` bytes (a numpy array, when the store was asked to
     compress numpy arrays, and always in :func:`encode`).
 
-Both implementations read all four forms, whichever wrote them. We pickle with protocol 5:
+Both implementations read all five forms, whichever wrote them (parquet needs polars). We pickle with protocol 5:
 the original loads it (it writes protocol 5 itself), and protocol 5 lets numpy hand its
 buffers to the pickler without first copying them into a ``bytes`` object. We compress
 with zlib level 1, which on scientific data is several times faster than the default
@@ -39,13 +42,17 @@ __all__ = [
     "PICKLE_PROTOCOL",
     "COMPRESSION_LEVEL",
     "NPY_MAGIC",
+    "PARQUET_MAGIC",
     "DecodeError",
+    "compress_stream",
+    "decompress_stream",
     "encode",
     "encode_small",
     "decode",
     "encode_to",
     "decode_from",
     "is_plain_array",
+    "is_polars_frame",
     "write_result",
     "read_result",
 ]
@@ -56,6 +63,8 @@ PICKLE_PROTOCOL = 5
 COMPRESSION_LEVEL = 1
 #: First bytes of every ``.npy`` file.
 NPY_MAGIC = b"\x93NUMPY"
+#: First bytes of every parquet file.
+PARQUET_MAGIC = b"PAR1"
 
 _TAG_PICKLE = b"P"
 _TAG_NUMPY = b"N"
@@ -73,6 +82,29 @@ def _numpy_array_type() -> type | None:
     """
     np = sys.modules.get("numpy")
     return None if np is None else np.ndarray
+
+
+def is_polars_frame(obj: Any) -> bool:
+    """Whether *obj* is stored as parquet: exactly a polars ``DataFrame`` (never imports
+    polars: a DataFrame exists only if someone imported it)."""
+    pl = sys.modules.get("polars")
+    return pl is not None and type(obj) is getattr(pl, "DataFrame", None)
+
+
+def _read_parquet(stream: IO[bytes]) -> Any:
+    try:
+        import polars
+    except ImportError:
+        from jug.errors import MissingPartError
+
+        raise MissingPartError(
+            "this result is a polars DataFrame saved as parquet; install polars to load it "
+            "(pip install 'jug-backends[polars]')"
+        ) from None
+    try:
+        return polars.read_parquet(stream)
+    except Exception as exc:  # polars' own errors for a damaged file
+        raise DecodeError(f"invalid parquet data ({exc})") from exc
 
 
 def is_plain_array(obj: Any) -> bool:
@@ -173,6 +205,9 @@ def write_result(
     if not compress_numpy and is_plain_array(obj):
         _write_npy(out, obj)
         return
+    if not compress_numpy and is_polars_frame(obj):
+        obj.write_parquet(out)
+        return
     writer = _CompressingWriter(out, level)
     if is_plain_array(obj):
         writer.write(_TAG_NUMPY)
@@ -228,6 +263,8 @@ def decode(data: bytes | bytearray | memoryview) -> Any:
         return None
     if view[: len(NPY_MAGIC)] == NPY_MAGIC:
         return _decode_npy(view)
+    if view[: len(PARQUET_MAGIC)] == PARQUET_MAGIC:
+        return _read_parquet(io.BytesIO(view))
     payload = _decompress(view)
     tag = payload[:1].tobytes()
     if tag == _TAG_PICKLE:
@@ -247,6 +284,9 @@ def read_result(stream: IO[bytes]) -> Any:
         # Raw arrays are read straight into the array's memory (numpy uses readinto).
         stream.seek(0)
         return _read_npy(stream)
+    if head[: len(PARQUET_MAGIC)] == PARQUET_MAGIC and stream.seekable():
+        stream.seek(0)
+        return _read_parquet(stream)
     if stream.seekable():
         stream.seek(0)
         return decode(stream.read())
@@ -256,6 +296,93 @@ def read_result(stream: IO[bytes]) -> Any:
 # Results of these exact types are small: encode_small makes them in memory at once.
 _SMALL_TYPES = frozenset({int, float, complex, bool})
 _SMALL_TEXT = 1 << 16
+
+
+class compress_stream:
+    """A write-only file that zlib-compresses what it is given into *stream* (the original
+    jug's helper; call :meth:`flush` at the end to write out the rest).
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self._writer = _CompressingWriter(stream)
+
+    def write(self, s: Any) -> int:
+        return self._writer.write(s)
+
+    def flush(self) -> None:
+        self._writer.finish()
+        self._writer = _CompressingWriter(self.stream)  # later writes start a new stream
+        self.stream.flush()
+
+
+class decompress_stream:
+    """A read-only file giving the zlib-decompressed contents of *stream* (the original
+    jug's helper): :meth:`read`, :meth:`readline`, and :meth:`seek` relative to the current
+    position within what was already read.
+    """
+
+    def __init__(self, stream: IO[bytes], block: int = 8192) -> None:
+        self.stream = stream
+        self.block = block
+        self._z = zlib.decompressobj()
+        self._buffer = bytearray()  # decompressed, not yet consumed (after _pos)
+        self._pos = 0
+        self._eof = False
+
+    def _fill(self, wanted: int) -> None:
+        """Decompress until *wanted* bytes are buffered past the position, or the end."""
+        while len(self._buffer) - self._pos < wanted and not self._eof:
+            data = self._z.unconsumed_tail or self.stream.read(self.block)
+            if not data:
+                self._buffer += self._z.flush()
+                self._eof = True
+                break
+            self._buffer += self._z.decompress(data, max(wanted, self.block))
+
+    def read(self, nbytes: int = -1) -> bytes:
+        if nbytes is None or nbytes < 0:
+            nbytes = 1 << 62
+        self._fill(nbytes)
+        out = bytes(self._buffer[self._pos : self._pos + nbytes])
+        self._pos += len(out)
+        if self._pos > (1 << 20) + len(out):
+            # Drop what was consumed, except the last read (seek may step back into it).
+            del self._buffer[: self._pos - len(out)]
+            self._pos = len(out)
+        return out
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def readline(self) -> bytes:
+        start = self._pos
+        while True:
+            end = self._buffer.find(b"\n", start)
+            if end >= 0:
+                return self.read(end + 1 - self._pos)
+            start = len(self._buffer)
+            before = len(self._buffer) - self._pos
+            self._fill(before + self.block)
+            if len(self._buffer) - self._pos == before:
+                return self.read()
+
+    def seek(self, offset: int, whence: int = 1) -> int:
+        if whence != 1:
+            raise NotImplementedError("decompress_stream can only seek from the current position")
+        if offset < 0 and -offset > self._pos:
+            raise ValueError("seek too far back")
+        if offset > 0:
+            self.read(offset)
+        else:
+            self._pos += offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
 
 
 def encode_small(obj: Any) -> bytes | None:

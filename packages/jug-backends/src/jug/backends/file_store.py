@@ -12,6 +12,20 @@ file (``.REST.TOKEN.tmp``) in its shard directory, fsynced, then renamed over th
 so a reader sees the old result or the new one and a crashed writer leaves only a hidden file
 that :meth:`file_store.list` ignores and :meth:`file_store.cleanup` removes.
 
+Packs
+-----
+``jug pack`` (:meth:`file_store.update_pack`) moves every result file of at most
+:data:`MAX_FILESIZE_IN_PACK` bytes into one *pack*, ``JUGDIR/packs/jugpack``, in the original
+jug's format: the stored form (:func:`jug.backends.encode.encode_to`) of a dict from key
+(``bytes``) to value. A jugdir packed by either implementation is complete for the other.
+The pack is read the first time a store needs it (values whose classes cannot be imported
+yet, before the jugfile is loaded, are read again when asked for); it is rewritten while
+holding the lock ``locks/pack-save.lock`` (the original's), re-read under it so that no
+change made meanwhile by another process is lost. Saving a result that is in the pack,
+removing it (``invalidate``) or ``cleanup`` take it out of the pack. A result file wins over
+a pack entry of the same key. The pack is read once per process, as the original does: pack
+a project while no worker runs.
+
 Locks are leases (see :mod:`jug.backends.base`). A lock file is created with
 ``O_CREAT | O_EXCL`` and holds a JSON :class:`~jug.store.LockInfo`; its modification time is
 the heartbeat, renewed by :meth:`file_lock.refresh` with ``os.utime`` (the record's
@@ -58,16 +72,46 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from jug.atomic import write_atomically
 from jug.errors import CorruptResultError, StoreError
-from jug.store import Lock, LockInfo, Store, as_key, encode_record
+from jug.store import Lock, LockInfo, Store, active_keys, as_key, encode_record
 
 from ._file_records import RecordLogs
-from .encode import DecodeError, encode_small, read_result, write_result
+from .encode import (
+    DecodeError,
+    decode,
+    decode_from,
+    encode_small,
+    encode_to,
+    read_result,
+    write_result,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["file_store", "file_lock", "from_jugdir"]
+__all__ = [
+    "MAX_FILESIZE_IN_PACK",
+    "base_lock",
+    "base_store",
+    "decode_from",
+    "encode_to",
+    "file_based_lock",
+    "file_keepalive_based_lock",
+    "file_keepalive_store",
+    "file_lock",
+    "file_store",
+    "from_jugdir",
+    "fsync_dir",
+]
+
+#: Result files up to this many bytes go into the pack (``jug pack``), as in the original.
+MAX_FILESIZE_IN_PACK = 512
+_PACKS = "packs"
+_PACK_FILE = "jugpack"
+# The lock that serialises rewriting the pack (the original's name for it).
+_PACK_LOCK = "pack-save"
+# How long to wait for another process's pack rewrite before giving up.
+_PACK_LOCK_PATIENCE = 120.0
 
 _LOCKS = "locks"
 _LOCK_SUFFIX = ".lock"
@@ -196,6 +240,8 @@ class file_store(Store):
     ----------
     jugdir : str
         The directory.
+    packfile : str
+        The pack (``JUGDIR/packs/jugpack``, see ``jug pack``), which may not exist.
     lease : float
         Lease length (seconds) recorded in locks taken from now on.
 
@@ -220,6 +266,11 @@ class file_store(Store):
         self._lockprefix = os.path.join(self._lockdir, "")
         self._made_dirs: set[str] = set()
         self._records = RecordLogs(self.jugdir, self._makedir)
+        self.packfile = os.path.join(self.jugdir, _PACKS, _PACK_FILE)
+        # The pack as read (str key -> value), None until needed; keys whose values could
+        # not all be read are in self._pack_unread.
+        self._pack: dict[str, Any] | None = None
+        self._pack_unread = False
 
     def __repr__(self) -> str:
         return f"file_store({self.jugdir!r})"
@@ -310,6 +361,9 @@ class file_store(Store):
     def _dump(self, obj: Any, key: str | bytes) -> str:
         """:meth:`dump` without touching the records; returns the key as a ``str``."""
         key = self._key(key)
+        pack = self._pack if self._pack is not None else self._read_pack()
+        if pack and key in pack:
+            self._change_pack(lambda packed: _drop(packed, [key]))
         shard = self._prefix + key[:2]
         final = shard + os.sep + key[2:]
         self._makedir(shard)
@@ -351,7 +405,7 @@ class file_store(Store):
         try:
             stream = open(path, "rb")
         except (FileNotFoundError, NotADirectoryError):
-            raise KeyError(key) from None
+            return self._load_packed(key)
         except OSError as exc:
             raise _store_error(exc, f"read result {key}") from exc
         with stream:
@@ -364,7 +418,8 @@ class file_store(Store):
         try:
             os.stat(self._getfname(key))
         except (FileNotFoundError, NotADirectoryError):
-            return False
+            pack = self._pack if self._pack is not None else self._read_pack()
+            return bool(pack) and as_key(key) in pack
         except OSError as exc:  # not "absent": e.g. no permission to look
             raise _store_error(exc, f"look for result {as_key(key)}") from exc
         return True
@@ -389,39 +444,70 @@ class file_store(Store):
         present: set[str] = set()
         for shard, names in zip(shards, listings, strict=True):
             present.update(map(shard.__add__, names))
+        pack = self._pack if self._pack is not None else self._read_pack()
+        if pack:
+            present.update(pack)
         return wanted & present
 
     def remove(self, key: str | bytes) -> bool:
-        try:
-            os.unlink(self._getfname(key))
-        except (FileNotFoundError, NotADirectoryError):
-            return False
-        except OSError as exc:
-            raise _store_error(exc, f"remove result {as_key(key)}") from exc
-        if self._records.has_logs():
-            self._append_records([(as_key(key), None)])
-        return True
+        return bool(self.remove_many([key]))
+
+    def remove_many(self, names: Iterable[str | bytes]) -> set[str | bytes]:
+        """Remove the results of *names* (files and pack entries, the pack rewritten at most
+        once) and void their records; return the names that had one."""
+        names = builtins.list(names)
+        keys = {as_key(name): name for name in names}
+        for key in keys:
+            self._key(key)
+        removed: set[str | bytes] = set()
+        pack = self._pack if self._pack is not None else self._read_pack()
+        if pack and not keys.keys().isdisjoint(pack):
+            gone = self._change_pack(lambda packed: _drop(packed, keys))
+            removed.update(keys[k] for k in gone)
+        for key, name in keys.items():
+            try:
+                os.unlink(self._getfname(key))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError as exc:
+                raise _store_error(exc, f"remove result {key}") from exc
+            removed.add(name)
+        if removed and self._records.has_logs():
+            self._append_records([(as_key(name), None) for name in removed])
+        return removed
 
     def _shards(self) -> Iterator[os.DirEntry[str]]:
         for entry in _scan(self.jugdir, f"jugdir {self.jugdir!r}"):
             if len(entry.name) == 2 and not entry.name.startswith(".") and entry.is_dir():
                 yield entry
 
-    def list(self) -> Iterator[str]:
-        """Iterate over the keys of all results (temporary files are not results)."""
+    def _file_keys(self) -> Iterator[str]:
         for shard in self._shards():
             entries = _scan(shard.path, f"results in {self.jugdir!r}")
             names = [e.name for e in entries if not e.name.startswith(".")]
             for name in names:
                 yield shard.name + name
 
-    def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
+    def list(self) -> Iterator[bytes]:
+        """Iterate over the keys (``bytes``) of all results: files (temporary files are not
+        results), then those in the pack only."""
+        seen = set()
+        for key in self._file_keys():
+            seen.add(key)
+            yield key.encode("ascii")
+        for key in self._read_pack() if self._pack is None else self._pack:
+            if key not in seen:
+                yield key.encode("ascii")
+
+    def cleanup(self, active: Iterable[Any], keeplocks: bool = False) -> int:
         """Remove results (and locks, unless *keeplocks*) whose keys are not in *active*.
 
-        Also deletes temporary files (and lock tombstones) left by crashed processes, once
-        they are an hour old. Returns the number of results and locks removed.
+        *active* holds keys or tasks. Also deletes temporary files (and lock tombstones)
+        left by crashed processes, once they are an hour old, and removes from the pack
+        what is not active. Returns the number of results removed (locks are not counted,
+        as in the original jug).
         """
-        keep = {as_key(k) for k in active}
+        keep = active_keys(active)
         removed = 0
         now = time.time()
         for shard in self._shards():
@@ -434,10 +520,12 @@ class file_store(Store):
                     continue
                 if shard.name + entry.name not in keep and _unlink_quietly(entry.path):
                     removed += 1
+        if self._read_pack():
+            removed += len(self._change_pack(lambda packed: _drop(packed, set(packed) - keep)))
         if not keeplocks:
-            for key in self.listlocks():
-                if key not in keep and _unlink_quietly(self._lockname(key)):
-                    removed += 1
+            for key in map(as_key, self.listlocks()):
+                if key not in keep:
+                    _unlink_quietly(self._lockname(key))
         # Tombstones and temporary lock files of a reclaimer or a failing worker that died
         # half-way are hidden files in the locks directory.
         hidden = [e for e in _scan(self._lockdir, "locks") if e.name.startswith(".")]
@@ -462,8 +550,9 @@ class file_store(Store):
             if e.name.endswith(_LOCK_SUFFIX) and not e.name.startswith(".")
         ]
 
-    def listlocks(self) -> builtins.list[str]:
-        return [e.name[: -len(_LOCK_SUFFIX)] for e in self._lock_entries()]
+    def listlocks(self) -> builtins.list[bytes]:
+        """The keys (``bytes``) of every lock (the pack's lock ``pack-save`` included)."""
+        return [e.name[: -len(_LOCK_SUFFIX)].encode() for e in self._lock_entries()]
 
     def lock_infos(self) -> dict[str, LockInfo]:
         """The record of every lock, from one listing of the locks directory."""
@@ -485,6 +574,223 @@ class file_store(Store):
     def close(self) -> None:
         """Close this process's record log (every other file is closed after each use)."""
         self._records.close()
+
+    # -- the pack (see "Packs" in the module docstring) ------------------------------------
+
+    @property
+    def packed(self) -> dict[bytes, Any]:
+        """The pack's contents: key (``bytes``) → value (read on first use)."""
+        pack = self._read_pack() if self._pack is None else self._pack
+        if self._pack_unread:
+            pack = self._read_pack(again=True)
+        return {key.encode("ascii"): value for key, value in pack.items()}
+
+    def _read_pack(self, again: bool = False) -> dict[str, Any]:
+        """The pack, read from disk the first time (or *again*); empty if there is none."""
+        if self._pack is not None and not again:
+            return self._pack
+        raw = _read_pack_file(self.packfile, lenient=False)
+        unread = False
+        if raw is _UNREADABLE:
+            # A value's class is defined in a module not importable yet (the jugfile,
+            # before it is loaded): read the keys now, the values when asked for.
+            raw, unread = _read_pack_file(self.packfile, lenient=True), True
+        assert isinstance(raw, dict)
+        self._pack = {as_key(k): v for k, v in raw.items()}
+        self._pack_unread = unread
+        return self._pack
+
+    def _load_packed(self, key: str) -> Any:
+        pack = self._pack if self._pack is not None else self._read_pack()
+        if key not in pack:
+            raise KeyError(key)
+        if self._pack_unread:
+            pack = self._read_pack(again=True)
+            if self._pack_unread:  # still not importable: say what is missing
+                raw = _read_pack_file(self.packfile, lenient=False, raise_errors=True)
+                del raw
+        return pack[key]
+
+    def _change_pack(self, change: Any) -> set[str]:
+        """Apply *change* (a function of the pack dict returning the keys it changed) to the
+        pack on disk, holding the pack's lock and reading the pack again under it."""
+        lock = self.getlock(_PACK_LOCK)
+        deadline = time.monotonic() + _PACK_LOCK_PATIENCE
+        pause = 0.01
+        while not lock.get():
+            if time.monotonic() > deadline:
+                raise StoreError(
+                    f"cannot change the pack of {self.jugdir!r}: another process holds its "
+                    f"lock ({self._lockname(_PACK_LOCK)}); remove that file if none does"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+        try:
+            raw = _read_pack_file(self.packfile, lenient=False, raise_errors=True)
+            assert isinstance(raw, dict)
+            pack = {as_key(k): v for k, v in raw.items()}
+            changed = change(pack)
+            if changed:
+                self._write_pack(pack)
+            self._pack = pack
+            self._pack_unread = False
+            return changed
+        finally:
+            lock.release()
+
+    def _write_pack(self, pack: dict[str, Any]) -> None:
+        directory = os.path.dirname(self.packfile)
+        self._makedir(directory)
+        if not pack:
+            _unlink_quietly(self.packfile)
+            return
+        # Keys as bytes, as the original wrote them (it looks them up by Task.hash()).
+        data = {key.encode("ascii"): value for key, value in pack.items()}
+        temp = os.path.join(directory, f".{_PACK_FILE}.{_token()}{_TMP_SUFFIX}")
+        try:
+            write_atomically(self.packfile, lambda out: encode_to(data, out), temp=temp)
+        except OSError as exc:
+            raise _store_error(exc, f"write the pack of {self.jugdir!r}", show_file=False) from exc
+
+    def update_pack(self) -> int:
+        """Move every result file of at most :data:`MAX_FILESIZE_IN_PACK` bytes into the
+        pack (``jug pack``); return how many were moved.
+
+        Every process that opens the store reads the whole pack into memory.
+        """
+        small: dict[str, Any] = {}
+        for key in self._file_keys():
+            path = self._getfname(key)
+            try:
+                if os.stat(path).st_size > MAX_FILESIZE_IN_PACK:
+                    continue
+                with open(path, "rb") as stream:
+                    small[key] = read_result(stream)
+            except FileNotFoundError:  # removed meanwhile (an invalidate): nothing to pack
+                continue
+            except DecodeError as exc:
+                raise CorruptResultError(key, f"{path}: {exc}") from exc
+        if not small:
+            return 0
+
+        def add(pack: dict[str, Any]) -> set[str]:
+            pack.update(small)
+            return set(small)
+
+        self._change_pack(add)
+        for key in small:
+            _unlink_quietly(self._getfname(key))
+        return len(small)
+
+    def resave_pack(self) -> None:
+        """Write this process's copy of the pack to disk (the original's method; prefer
+        :meth:`update_pack`: the copy may miss what other processes changed since)."""
+        pack = dict(self._read_pack())
+        self._change_pack(lambda packed: (packed.clear(), packed.update(pack), set(pack))[2])
+
+    # -- the rest of the original jug's file store API -------------------------------------
+
+    def metadata(self, t: Any) -> dict[str, Any]:
+        """``{"computed": bool}``, and ``"completed"`` (the result file's time, as
+        :func:`time.ctime` writes it) for a result file."""
+        key = as_key(t.hash())
+        try:
+            st = os.stat(self._getfname(key))
+        except (FileNotFoundError, NotADirectoryError):
+            return {"computed": key in self._read_pack()}
+        return {"computed": True, "completed": time.ctime(st.st_mtime)}
+
+    def create(self) -> None:
+        """Create the jugdir (it is also created when the first result or lock is written)."""
+        self._makedir(self.jugdir)
+
+    def tempdir(self) -> str:
+        """The original's directory for temporary files (``JUGDIR/tempfiles``). This store
+        writes its temporary files next to their final names instead, and never uses it."""
+        return os.path.join(self.jugdir, "tempfiles")
+
+    @staticmethod
+    def remove_store(jugdir: str) -> None:
+        """Delete the jugdir *jugdir* and everything in it."""
+        import shutil
+
+        if os.path.exists(jugdir):
+            shutil.rmtree(jugdir)
+
+
+def _drop(pack: dict[str, Any], keys: Iterable[str]) -> set[str]:
+    """Remove *keys* from *pack*; return those that were in it."""
+    gone = {key for key in keys if key in pack}
+    for key in gone:
+        del pack[key]
+    return gone
+
+
+# _read_pack_file's answer when a value cannot be unpickled yet (see file_store._read_pack).
+_UNREADABLE = object()
+
+
+class _Unknown:
+    """Stands for an object whose class cannot be imported while only the pack's keys are
+    wanted."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+
+def _read_pack_file(path: str, lenient: bool, raise_errors: bool = False) -> object:
+    """The dict stored in the pack file *path* (empty if there is none).
+
+    Unpickling errors (a class that cannot be imported) give :data:`_UNREADABLE`, unless
+    *raise_errors*; with *lenient*, such objects are replaced by placeholders instead.
+    """
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    except OSError as exc:
+        raise _store_error(exc, "read the pack") from exc
+    try:
+        if lenient:
+            value = _lenient_decode(data)
+        else:
+            value = decode(data)
+    except DecodeError as exc:
+        raise StoreError(f"the pack {path} is damaged ({exc}); move it away") from exc
+    except Exception:
+        if raise_errors:
+            raise
+        return _UNREADABLE
+    if not isinstance(value, dict):
+        raise StoreError(f"{path} is not a jug pack (it holds a {type(value).__name__})")
+    return value
+
+
+def _lenient_decode(data: bytes) -> Any:
+    """Decode a pickled (``b'P'``) stored form, with placeholders for unimportable classes."""
+    import io
+    import pickle
+    import zlib
+
+    try:
+        payload = zlib.decompress(data)
+    except zlib.error as exc:
+        raise DecodeError(f"invalid compressed data ({exc})") from exc
+    if payload[:1] != b"P":
+        raise DecodeError("not a pickled pack")
+
+    class Reader(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            try:
+                return super().find_class(module, name)
+            except (ImportError, AttributeError):
+                return _Unknown
+
+    return Reader(io.BytesIO(payload[1:])).load()
 
 
 def _take_mutex(path: str) -> bool:
@@ -757,10 +1063,35 @@ class file_lock(Lock):
         return self._current()
 
 
+def fsync_dir(fname: str) -> None:
+    """Flush to disk the directory entry of the file *fname* (after a rename into it)."""
+    fd = os.open(os.path.dirname(os.path.abspath(fname)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some file systems cannot sync a directory
+        if exc.errno != errno.EINVAL:
+            raise
+    finally:
+        os.close(fd)
+
+
+#: The original's names (of jug.backends.base): this module exported them too.
+base_store, base_lock = Store, Lock
+#: The original's name of the file store's lock class.
+file_based_lock = file_lock
+#: ``file_keepalive:DIR`` (the original's file store whose locks a helper process kept
+#: alive): every lock here is a lease renewed while its task runs, so it is the file store.
+file_keepalive_store = file_store
+file_keepalive_based_lock = file_lock
+
+
 def from_jugdir(jugdir: str) -> file_store:
-    """The ``file`` backend factory: *jugdir* is a path, optionally prefixed ``file:``."""
-    if jugdir.startswith("file:") and not os.path.exists(jugdir):
-        jugdir = jugdir[len("file:") :]
-        if jugdir.startswith("//"):
-            jugdir = jugdir[2:]
+    """The ``file`` backend factory: *jugdir* is a path, optionally prefixed ``file:`` (or
+    ``file_keepalive:``, the original's keep-alive file store, which this one is)."""
+    for scheme in ("file:", "file_keepalive:"):
+        if jugdir.startswith(scheme) and not os.path.exists(jugdir):
+            jugdir = jugdir[len(scheme) :]
+            if jugdir.startswith("//"):
+                jugdir = jugdir[2:]
+            break
     return file_store(jugdir)

@@ -47,7 +47,16 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 
 from jug.errors import CorruptResultError, InvalidJugdirError
-from jug.store import Lock, LockInfo, LockOutcome, Store, as_key, decode_record, encode_record
+from jug.store import (
+    Lock,
+    LockInfo,
+    LockOutcome,
+    Store,
+    active_keys,
+    as_key,
+    decode_record,
+    encode_record,
+)
 
 from . import _redis_scripts as scripts
 from ._redis_client import Link, connect, describe, retrying, unreachable
@@ -58,7 +67,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["redis_store", "redis_lock", "from_jugdir"]
+__all__ = [
+    "base_lock",
+    "base_store",
+    "decode",
+    "encode",
+    "from_jugdir",
+    "redis_functional",
+    "redis_lock",
+    "redis_store",
+]
 
 # Keys per existence check / lock listing round trip, and SCAN's COUNT hint.
 _BATCH = 5000
@@ -391,16 +409,18 @@ class redis_store(Store):
     def _delete(self, keys: builtins.list[bytes]) -> int:
         return int(self._call("remove keys", "DEL", *keys)) if keys else 0
 
-    def list(self) -> Iterator[str]:
-        """Iterate over the keys of all results under this store's prefix."""
+    def list(self) -> Iterator[bytes]:
+        """Iterate over the keys (``bytes``, as in the original jug) of all results under
+        this store's prefix."""
         cut = len(self._results)
         for batch in self._scan(self._results):
             for name in batch:
-                yield name[cut:].decode()
+                yield name[cut:]
 
-    def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
-        """Remove results (and locks, unless *keeplocks*) of this prefix not in *active*."""
-        keep = {as_key(k).encode() for k in active}
+    def cleanup(self, active: Iterable[Any], keeplocks: bool = False) -> int:
+        """Remove results (and locks, unless *keeplocks*) of this prefix not in *active*
+        (keys or tasks); return the number of results removed."""
+        keep = {k.encode() for k in active_keys(active)}
         removed = 0
         kinds = [self._results, self._records]
         if not keeplocks:
@@ -409,8 +429,43 @@ class redis_store(Store):
             cut = len(prefix)
             for batch in builtins.list(self._scan(prefix)):
                 gone = self._delete([k for k in batch if k[cut:] not in keep])
-                removed += gone if prefix is not self._records else 0  # records go unsaid
+                if prefix is self._results:
+                    removed += gone
         return removed
+
+    def find_elsewhere(self, keys: Iterable[str]) -> str | None:
+        """If this store's database (not 0) holds none of the results of *keys* but
+        database 0 of the same server does: a line saying so, with the jugdir to use.
+
+        The original jug ignored the database number of its URLs and wrote to database 0,
+        so a project it computed with ``redis://HOST/3`` is in database 0. One existence
+        query here (a round trip per 5000 keys), and, only if nothing is found, one there.
+        """
+        db = self._target.kwargs.get("db", 0)
+        wanted = [as_key(k) for k in keys]
+        if not db or not wanted or self.can_load_many(wanted):
+            return None
+        url = _with_database(self.jugdir, 0)
+        try:
+            other = redis_store(url)
+        except Exception:  # not allowed there, say: nothing to suggest
+            return None
+        try:
+            found = len(other.can_load_many(wanted))
+        except Exception:
+            return None
+        finally:
+            other.close()
+        if not found:
+            return None
+        from ._redis_url import _hide_password
+
+        return (
+            f"database {db} holds none of this jugfile's results, but database 0 holds "
+            f"{found} of {len(set(wanted))}: the original jug ignored the database of redis "
+            f"URLs and always wrote to 0; to use those results, run with --jugdir "
+            f"{_hide_password(url)}"
+        )
 
     def close(self) -> None:
         """Close the connections to the server."""
@@ -434,9 +489,10 @@ class redis_store(Store):
             return super().lock_unless_done(as_key(key), lock)
         return _OUTCOMES[lock._take(self._rkey(key))]
 
-    def listlocks(self) -> builtins.list[str]:
+    def listlocks(self) -> builtins.list[bytes]:
+        """The keys (``bytes``) of every lock under this store's prefix."""
         cut = len(self._locks)
-        return [k[cut:].decode() for batch in self._scan(self._locks) for k in batch]
+        return [k[cut:] for batch in self._scan(self._locks) for k in batch]
 
     def lock_infos(self) -> dict[str, LockInfo]:
         """The record of every lock: ``SCAN`` plus one script call per batch of locks."""
@@ -550,6 +606,37 @@ class redis_lock(Lock):
         if replies[0] is None:
             return None
         return _parse_record(replies[0], int(replies[1]), self.store.lease, time.time())
+
+
+#: The original's names (of jug.backends.base): this module exported them too.
+base_store, base_lock = Store, Lock
+
+
+def _with_database(url: str, db: int) -> str:
+    """The redis jugdir *url* with database *db* instead of its own."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    if url.startswith("redis:") and not url.startswith("redis://"):
+        url = "redis://" + (url[len("redis:") :] or "localhost")  # the original's redis:HOST
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    path = parts.path
+    if any(name == "db" for name, _ in query):
+        query = [(n, str(db) if n == "db" else v) for n, v in query]
+    else:
+        path = f"/{db}"
+    # Built by hand: urlunsplit drops the empty host of unix:///PATH.
+    return f"{parts.scheme}://{parts.netloc}{path}" + (f"?{urlencode(query)}" if query else "")
+
+
+def _redis_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("redis") is not None
+
+
+#: Whether the ``redis`` package is installed (the original's flag).
+redis_functional = _redis_installed()
 
 
 def from_jugdir(jugdir: str) -> redis_store:

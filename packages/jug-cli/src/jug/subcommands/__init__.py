@@ -31,6 +31,16 @@ Example of a user subcommand::
 ``jug my-fancy-report --tofile out.txt`` then calls ``run`` with the parsed options, the
 store and the jugfile's namespace (all passed as keywords; accept ``**kwargs`` so that
 arguments added later do not break your command).
+
+The original jug's API
+----------------------
+Code written for the original calls subcommands directly: each built-in subcommand's
+module has an instance under the original's name (``jug.subcommands.invalidate.invalidate``,
+``jug.subcommands.execute.execute``...), which takes its arguments in the original's order
+(``invalidate(store, options)``, ``execute(options)``: see :attr:`SubCommand.call_order`)
+and fills the options it needs but the given ones lack with its defaults. :data:`cmdapi`
+(``get``, ``run``, ``usage``, ``default_options``), :exc:`NoSuchCommandError` and
+:exc:`SubCommandError` are here too.
 """
 
 from __future__ import annotations
@@ -41,7 +51,14 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any
 
-__all__ = ["SubCommand", "stopped_at_barrier"]
+__all__ = [
+    "NoSuchCommandError",
+    "SubCommand",
+    "SubCommandError",
+    "SubCommandManager",
+    "cmdapi",
+    "stopped_at_barrier",
+]
 
 
 def stopped_at_barrier(jugspace: dict[str, Any] | None) -> bool:
@@ -68,6 +85,9 @@ class SubCommand:
     name: str = ""
     help: str = ""
     needs_jugfile: bool = True
+    #: The order in which calling the subcommand object takes positional arguments (as
+    #: the original jug's ``run`` did; ``run`` itself always receives keywords).
+    call_order: tuple[str, ...] = ("options", "store", "jugspace")
 
     def __init__(self) -> None:
         # Instantiating registers, as the documented user-commands file relies on.
@@ -115,4 +135,90 @@ class SubCommand:
         raise NotImplementedError(f"subcommand {self.name!r} does not implement run()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> int | None:
-        return self.run(*args, **kwargs)
+        """Run the subcommand from Python, as the original jug's code did.
+
+        Positional arguments are taken in :attr:`call_order`; the options may be any
+        object with the options as attributes (what :func:`jug.options.parse` returns, or
+        ``jug.options.default_options``): those it lacks get this subcommand's defaults.
+        """
+        if len(args) > len(self.call_order):
+            raise TypeError(
+                f"jug {self.name}: at most {len(self.call_order)} positional arguments "
+                f"({', '.join(self.call_order)})"
+            )
+        given = dict(zip(self.call_order, args, strict=False))
+        overlap = set(given) & set(kwargs)
+        if overlap:
+            raise TypeError(f"jug {self.name}: {', '.join(sorted(overlap))} given twice")
+        given.update(kwargs)
+        options = _with_defaults(given.get("options"), self.parse_defaults())
+        given["options"] = options
+        for name in ("store", "jugspace"):
+            given.setdefault(name, None)
+        if given["store"] is not None or not self.needs_jugfile:
+            return self.run(**given)
+        # No store given (the original's execute(options), status(options)): open the
+        # project the options name, as the command line does.
+        from jug.jug import load_project
+        from jug.options import Options, expand_jugdir
+
+        where = Options(options) if isinstance(options, Options) else _Fallback(options)
+        jugfile = str(getattr(options, "jugfile", "jugfile.py"))
+        where.update(
+            {
+                "jugfile": jugfile,
+                "jugdir": expand_jugdir(
+                    str(getattr(options, "jugdir", "%(jugfile)s.jugdata")), jugfile
+                ),
+                "argv": list(getattr(options, "argv", None) or []),
+            }
+        )
+        store, jugspace = load_project(where)  # type: ignore[arg-type]  # duck-typed options
+        try:
+            return self.run(**{**given, "options": where, "store": store, "jugspace": jugspace})
+        finally:
+            store.close()
+
+
+def _with_defaults(options: Any, defaults: dict[str, Any]) -> Any:
+    """*options*, seen through an object that adds the *defaults* it lacks."""
+    from jug.options import Options, default_options
+
+    if options is None:
+        options = default_options
+    missing = {k: v for k, v in defaults.items() if not hasattr(options, k)}
+    if not missing:
+        return options
+    view = Options(options) if isinstance(options, Options) else _Fallback(options)
+    view.update(missing)
+    return view
+
+
+class _Fallback:
+    """Attributes of a foreign options object, with some added (see _with_defaults)."""
+
+    def __init__(self, under: Any) -> None:
+        self._under = under
+
+    def update(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["_under"], name)
+
+
+def __getattr__(name: str) -> Any:
+    # The original's names, made on first use (importing this package stays free).
+    if name in ("NoSuchCommandError", "SubCommandError"):
+        from jug import errors
+
+        return (
+            errors.UnknownSubcommandError
+            if name == "NoSuchCommandError"
+            else (errors.BrokenSubcommandError)
+        )
+    if name in ("cmdapi", "SubCommandManager"):
+        from ._registry import SubCommandManager, cmdapi
+
+        return cmdapi if name == "cmdapi" else SubCommandManager
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -208,6 +208,46 @@ def all_option_defaults() -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
     return out
 
 
+class SubCommandManager:
+    """The original jug's ``cmdapi``: the subcommands by name (:data:`cmdapi` is the one
+    instance)."""
+
+    @property
+    def default_options(self) -> Any:
+        """The subcommands' default options (:data:`jug.options.subcommand_defaults`)."""
+        from jug.options import subcommand_defaults
+
+        return subcommand_defaults
+
+    def get(self, command: str) -> SubCommand:
+        """The subcommand *command* (:exc:`jug.errors.UnknownSubcommandError` if none)."""
+        return get_subcommand(command)
+
+    def update_defaults(self, name: str) -> None:
+        """Add the defaults of subcommand *name* to :attr:`default_options`."""
+        self.default_options.update(get_subcommand(name).parse_defaults() or {})
+
+    def run(self, command: str, *args: Any, **kwargs: Any) -> int | None:
+        """Run subcommand *command* with these arguments (see ``SubCommand.__call__``)."""
+        return self.get(command)(*args, **kwargs)
+
+    def usage(self, error: Any = "", exit: bool = True, _print: bool = True) -> str:
+        """The help text listing the subcommands (printed, and exiting 1 if *exit*, as the
+        original did)."""
+        from jug.jug import _help_text
+
+        text = _help_text() + (f"\n\n{error}" if error else "") + "\n"
+        if _print:
+            sys.stdout.write(text)
+        if exit:
+            sys.exit(1)
+        return text
+
+
+#: The original jug's ``jug.subcommands.cmdapi``.
+cmdapi = SubCommandManager()
+
+
 def all_option_names() -> set[str]:
     """The ``dest`` of every option of every loadable subcommand."""
     return {dest for options, _ in all_option_defaults().values() for dest in options}

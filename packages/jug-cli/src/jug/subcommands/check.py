@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["CheckCommand", "SleepUntilCommand", "all_done"]
+__all__ = ["CheckCommand", "SleepUntilCommand", "all_done", "check", "sleep_until"]
 
 
 def all_done(tasks: list[Task], store: Store) -> bool:
@@ -28,6 +28,7 @@ class CheckCommand(SubCommand):
     """Exit with 0 if all tasks are finished, 1 otherwise (runs nothing)"""
 
     name = "check"
+    call_order = ("store", "options", "jugspace")  # the original's run(store, options, ...)
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
         if stopped_at_barrier(jugspace):
@@ -83,3 +84,8 @@ class SleepUntilCommand(SubCommand):
                 )
                 return 1
             time.sleep(options.poll_interval)
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+check = CheckCommand()
+sleep_until = SleepUntilCommand()

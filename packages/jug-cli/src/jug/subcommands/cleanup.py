@@ -27,7 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["CleanupCommand", "CleanupReport", "remove_locks"]
+__all__ = ["CleanupCommand", "CleanupReport", "cleanup", "remove_locks"]
 
 
 @dataclass
@@ -104,8 +104,12 @@ def remove_locks(
             report.kept_live.append(f"{name} ({key[:12]}) on {info.host}, pid {info.pid}")
 
 
-def remove_unused(store: Store, active: Iterable[str]) -> int:
-    """Remove the results whose keys are not in *active*; return how many."""
+def remove_unused(store: Store, active: Iterable[Any]) -> int:
+    """Remove the results of the tasks not in *active* (tasks or keys); return how many.
+
+    The command passes tasks, as the original jug did: stores written for it call their
+    ``hash()``; jug's own stores take either.
+    """
     return store.cleanup(active, keeplocks=True)
 
 
@@ -113,6 +117,7 @@ class CleanupCommand(SubCommand):
     """Remove results no task of the jugfile uses, failure records and stale locks"""
 
     name = "cleanup"
+    call_order = ("store", "options", "jugspace")  # the original's run(store, options, ...)
 
     def parse(self, parser: Any) -> None:
         parser.add_argument(
@@ -166,7 +171,7 @@ class CleanupCommand(SubCommand):
                 )
                 code = 1
             else:
-                report.results = remove_unused(store, graph.order)
+                report.results = remove_unused(store, [graph.task[h] for h in graph.order])
         if not options.keep_locks:
             remove_locks(store, names, report, failed_only=options.failed_only, force=options.force)
         self._print(report, options)
@@ -191,3 +196,7 @@ class CleanupCommand(SubCommand):
             if not options.short:
                 for line in report.kept_live:
                     print(f"  {line}")
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+cleanup = CleanupCommand()

@@ -43,7 +43,7 @@ class ConfigCommand(SubCommand):
 
     def run(self, options: Any, *args: Any, **kwargs: Any) -> int:
         from jug.errors import UnknownSubcommandError, UsageError
-        from jug.options import format_config, parse
+        from jug.options import format_config, parse_command
 
         from ._registry import get_subcommand
 
@@ -51,6 +51,6 @@ class ConfigCommand(SubCommand):
             target = get_subcommand(options.config_for)
         except UnknownSubcommandError as exc:
             raise UsageError(str(exc)) from None
-        effective = parse(target, _without_for(options.cli_args))
+        effective = parse_command(target, _without_for(options.cli_args))
         print(format_config(effective, check=True))
         return 0

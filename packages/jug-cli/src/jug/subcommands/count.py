@@ -14,13 +14,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["CountCommand"]
+__all__ = ["CountCommand", "count"]
 
 
 class CountCommand(SubCommand):
     """Count the tasks of the jugfile, per task name"""
 
     name = "count"
+    call_order = ("store", "options", "jugspace")  # the original's run(store, options, ...)
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
         graph = TaskGraph(alltasks)
@@ -35,3 +36,7 @@ class CountCommand(SubCommand):
                 "tasks defined after it are not counted."
             )
         return 0
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+count = CountCommand()

@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["DemoCommand", "PRIMES"]
+__all__ = ["PRIMES", "DemoCommand", "demo"]
 
 #: The demo jugfile: 99 small tasks (one per number), a reduction, and an output file.
 PRIMES = '''\
@@ -79,3 +79,7 @@ class DemoCommand(SubCommand):
             out.write(PRIMES)
         print(_NEXT_STEPS.format(path=path, dir=directory), end="")
         return 0
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+demo = DemoCommand()

@@ -13,6 +13,7 @@ from jug.execution.executor import Executor
 from jug.execution.hooks import HookPoint
 from jug.execution.interrupts import Terminated, sigterm_raises
 from jug.execution.options import ExecutionOptions
+from jug.execution.result import StopReason
 from jug.hooks.exit_checks import STOP_FILE, execute_exit_checks
 from jug.jugfile import load_tasks
 from jug.store import DEFAULT_LEASE
@@ -24,7 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["ExecuteCommand"]
+__all__ = ["ExecuteCommand", "execute"]
 
 
 class ExecuteCommand(SubCommand):
@@ -63,8 +64,8 @@ class ExecuteCommand(SubCommand):
             action="append",
             metavar="NAME",
             help="run only tasks named NAME (module.function, or just function; wildcards "
-            "allowed) and what they depend on; may be repeated (tasks before an unmet "
-            "barrier() all run)",
+            "allowed) and what they depend on; may be repeated (at a barrier() that needs "
+            "other tasks, stop and say so)",
         )
         parser.add_argument(
             "--lease",
@@ -123,8 +124,14 @@ class ExecuteCommand(SubCommand):
         hooks.fire(HookPoint.FINISHED_PRE_STATUS)
         print(result.summary(short=options.short))
         hooks.fire(HookPoint.FINISHED_POST_STATUS)
-        if result.stop_message is not None:
+        if result.end is StopReason.TARGET_BLOCKED:
+            print(f"jug: {result.stop_message}", file=sys.stderr)
+        elif result.stop_message is not None:
             print(f"jug: stopped early ({result.stop_message})", file=sys.stderr)
         for problem in result.problems:
             print(f"jug: {problem}", file=sys.stderr)
         return result.exit_code
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+execute = ExecuteCommand()

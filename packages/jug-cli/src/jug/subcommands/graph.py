@@ -19,7 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["GraphCommand", "task_graph_dot"]
+__all__ = ["GraphCommand", "graph", "task_graph_dot"]
 
 FORMATS = ("png", "svg", "pdf", "dot")
 
@@ -75,6 +75,7 @@ class GraphCommand(SubCommand):
     """Draw the task graph (Graphviz DOT, rendered as PNG/SVG if Graphviz is installed)"""
 
     name = "graph"
+    call_order = ("store", "options", "jugspace")  # the original's run(store, options, ...)
 
     def parse(self, parser: Any) -> None:
         parser.add_argument(
@@ -127,3 +128,7 @@ class GraphCommand(SubCommand):
             )
         print(f"Rendered it as {picture}.")
         return 0
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+graph = GraphCommand()

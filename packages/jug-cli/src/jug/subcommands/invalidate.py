@@ -6,7 +6,7 @@ import sys
 
 from jug.errors import UsageError
 from jug.execution.graph import TaskGraph
-from jug.execution.invalidation import invalidate
+from jug.execution.invalidation import invalidate as invalidate_tasks
 from jug.table import format_table
 from jug.task import alltasks
 
@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["InvalidateCommand"]
+__all__ = ["InvalidateCommand", "invalidate"]
 
 _BARRIER_NOTE = (
     "Note: the jugfile stops at a barrier() whose tasks are not all finished, so the tasks "
@@ -29,6 +29,7 @@ class InvalidateCommand(SubCommand):
     """Remove the results of the named tasks and of every task computed from them"""
 
     name = "invalidate"
+    call_order = ("store", "options", "jugspace")  # the original's run(store, options, ...)
 
     def parse(self, parser: Any) -> None:
         parser.add_argument(
@@ -46,7 +47,8 @@ class InvalidateCommand(SubCommand):
         return {"invalid": []}
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
-        patterns = list(options.invalid)
+        given = options.invalid  # a str from the original's invalid_name
+        patterns = [given] if isinstance(given, str) else list(given or [])
         if not patterns:
             raise UsageError("name the tasks to invalidate with --target NAME")
         graph = TaskGraph(alltasks)
@@ -61,7 +63,7 @@ class InvalidateCommand(SubCommand):
             if barrier:
                 print(_BARRIER_NOTE, file=sys.stderr)
             return 1
-        done = invalidate(graph, matched, store)
+        done = invalidate_tasks(graph, matched, store)
         total = sum(done.removed.values())
         if total == 0:
             print(
@@ -85,3 +87,7 @@ class InvalidateCommand(SubCommand):
         if barrier:
             print(_BARRIER_NOTE, file=sys.stderr)
         return 0
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+invalidate = InvalidateCommand()

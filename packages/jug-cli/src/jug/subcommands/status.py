@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Imported only where used: the --cache file's functions are start-up cost that a plain
 # `jug status` does without.
 
-__all__ = ["StatusCommand", "format_failures", "format_status"]
+__all__ = ["StatusCommand", "format_failures", "format_status", "status"]
 
 _BARRIER_NOTE = (
     "Note: the jugfile stops at a barrier() whose tasks are not all finished; "
@@ -231,15 +231,16 @@ class StatusCommand(SubCommand):
         print(format_status(counts, short=options.short))
         if not graph.complete:
             print(_BARRIER_NOTE)
+        # As Jug 2.7: 0 when every task is finished, 1 otherwise (scripts test for it).
+        finished = sum(c.finished for c in counts.values())
+        all_done = graph.complete and finished == len(graph.order)
         if getattr(options, "verify", False):
             from ._status_verify import format_unreadable, unreadable_results
 
             bad = unreadable_results(store, graph.order, graph.names)
-            finished = sum(c.finished for c in counts.values())
             print(format_unreadable(bad, finished, short=options.short))
-            return 1 if bad else 0
-        # Always 0: the state is in the output (the original returned a count mod 256).
-        return 0
+            return 1 if bad or not all_done else 0
+        return 0 if all_done else 1
 
     def _graph(self, options: Any, store: Store, jugspace: Any) -> CachedGraph:
         cached = self._cached
@@ -265,3 +266,7 @@ class StatusCommand(SubCommand):
             except OSError as exc:
                 print(f"jug: warning: could not write the status cache: {exc}", file=sys.stderr)
         return graph
+
+
+# The original's module-level instances (jug.subcommands.X.X(...) from Python).
+status = StatusCommand()

@@ -115,7 +115,7 @@ def register_hook(name: str, f: F | None = None) -> F | Callable[[F], F]:  # noq
 
 
 def register_hook_once(name: str, code: Hashable, f: Callable[..., Any]) -> bool:
-    """Register *f* at *name* unless something was registered under *code* already.
+    """Register *f* at *name* unless something was registered there under *code* already.
 
     Jugfiles are loaded more than once (past every :func:`jug.barrier`); this keeps a
     hook from being registered again each time.
@@ -125,18 +125,19 @@ def register_hook_once(name: str, code: Hashable, f: Callable[..., Any]) -> bool
     name : str
         A hook point.
     code : hashable
-        Identifies the registration.
+        Identifies the registration at *name* (as in the original jug, the same code may
+        be used at several hook points).
     f : callable
 
     Returns
     -------
     registered : bool
-        False if *code* was already used.
+        False if *code* was already used at *name*.
     """
     _check_name(name)
-    if code in _registered:
+    if (name, code) in _registered:
         return False
-    _registered.add(code)
+    _registered.add((name, code))
     register_hook(name, f)
     return True
 
@@ -169,3 +170,12 @@ def jug_hook(
 def has_hooks(name: str) -> bool:
     """Whether anything is registered at *name* (cheap; lets callers skip work)."""
     return hooks.listening(name)
+
+
+def __getattr__(name: str) -> Any:
+    # The original's package had its submodules as attributes (register, execution).
+    if name in ("register", "execution", "exit_checks"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

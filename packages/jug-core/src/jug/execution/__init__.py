@@ -17,7 +17,7 @@ Any number of processes calling :func:`execute` on one store share the work, exa
     how it runs, what it did and why it ended (:mod:`.options`, :mod:`.result`);
 :class:`TaskGraph`, :func:`hash_graph`
     the tasks by hash, with their dependencies and dependents (:mod:`.graph`);
-:class:`TaskState`, :class:`TaskCounts`, :func:`task_states`, :func:`count_states`
+:class:`TaskState`, :class:`TaskCounts`, :func:`task_state(s) <task_states>`, :func:`count_states`
     where each task stands, and counts per name (:mod:`.states`);
 :func:`invalidate`
     removing results and everything computed from them (:mod:`.invalidation`);
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         TaskState,
         count_states,
         status_counts,
+        task_state,
         task_states,
         total_counts,
     )
@@ -77,6 +78,7 @@ __all__ = [
     "provenance",
     "provenances",
     "status_counts",
+    "task_state",
     "task_states",
     "total_counts",
 ]
@@ -102,6 +104,7 @@ _HOMES = {
     "TaskState": "states",
     "count_states": "states",
     "status_counts": "states",
+    "task_state": "states",
     "task_states": "states",
     "total_counts": "states",
 }

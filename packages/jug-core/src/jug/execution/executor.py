@@ -129,6 +129,8 @@ class Executor:
         self._progress = Progress(self.stream, enabled=False)
         self._log_info = False
         self._recorder: ProvenanceRecorder | None = None
+        # A load of the jugfile made while deciding whether to go on past a barrier.
+        self._reloaded: tuple[list[Task], bool] | None = None
 
     # -- extension points -----------------------------------------------------------------
 
@@ -211,7 +213,8 @@ class Executor:
         try:
             task_list = list(tasks)
             while True:
-                all_done = self._run_graph(TaskGraph(task_list), complete)
+                graph = TaskGraph(task_list)
+                all_done = self._run_graph(graph, complete)
                 if complete or self._stopped:
                     break
                 if not all_done:
@@ -221,6 +224,8 @@ class Executor:
                         "tasks after it were not considered",
                     )
                     break
+                if opts.target and not self._past_barrier(graph):
+                    break
                 if self.reload is None:
                     self._problem(
                         StopReason.BLOCKED,
@@ -228,7 +233,8 @@ class Executor:
                     )
                     break
                 log.info("tasks before the barrier are done: reloading the jugfile")
-                task_list, complete = self.reload()
+                reloaded, self._reloaded = self._reloaded, None
+                task_list, complete = reloaded if reloaded is not None else self.reload()
                 fresh = {t.key() for t in task_list} - self._accounted
                 if not complete and not fresh:
                     self._problem(
@@ -242,6 +248,29 @@ class Executor:
             self.on_end()
         return self.result
 
+    def _past_barrier(self, graph: TaskGraph) -> bool:
+        """With ``target``, at an unmet barrier: whether every task before it is done, or
+        the jugfile passes it anyway (a :func:`jug.bvalue` of targeted tasks). If not,
+        the run stops here (:attr:`StopReason.TARGET_BLOCKED`): passing the barrier needs
+        tasks the target does not select, and running them is not this run's job."""
+        left = [h for h in graph.order if h not in self.store.can_load_many(graph.order)]
+        if not left or self.reload is None:
+            return not left
+        tasks, complete = self.reload()
+        if complete or not {t.key() for t in tasks} <= set(graph.order):
+            self._reloaded = (tasks, complete)
+            return True
+        names = Counter(graph.task[h].name for h in left)
+        shown = ", ".join(f"{name} ({n})" for name, n in sorted(names.items())[:3])
+        more = ", ..." if len(names) > 3 else ""
+        self.result.end = StopReason.TARGET_BLOCKED
+        self.result.stop_message = (
+            f"the jugfile stops at a barrier() before which {len(left)} task(s) that "
+            f"--target does not select have not run: {shown}{more}; run them (jug execute "
+            "without --target) to go past it"
+        )
+        return False
+
     def _problem(self, reason: StopReason, message: str) -> None:
         """Record why work is left undone (the first reason is why the run ended)."""
         if self.result.end is StopReason.FINISHED:
@@ -251,15 +280,16 @@ class Executor:
     def _run_graph(self, graph: TaskGraph, complete: bool = True) -> bool:
         """Run one graph as far as possible; return whether all its tasks got results.
 
-        ``target`` applies only to a completely loaded jugfile: before an unmet barrier
-        every task runs, since what comes after it cannot be known without them.
+        With ``target``, only the selected tasks (and what they need) run, before a barrier
+        too; matching nothing is an error only in a completely loaded jugfile (the tasks
+        may come after the barrier).
         """
         opts = self.options
         order = graph.order
-        if opts.target and complete:
+        if opts.target:
             chosen = graph.select(opts.target)
             order = [h for h in order if h in chosen]
-            if not chosen:
+            if not chosen and complete:
                 self._problem(
                     StopReason.BLOCKED, f"no task matches --target {' '.join(opts.target)}"
                 )

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from jug import log
-from jug.store import Store
+from jug.store import Store, as_key
 
 from .graph import TaskGraph
 
@@ -64,8 +64,10 @@ def invalidate(graph: TaskGraph, hashes: Sequence[str], store: Store) -> Invalid
     affected = graph.with_dependents(hashes)
     out.affected = len(affected)
     present = store.can_load_many(affected)
+    # One call: a store may remove many at once (the file store rewrites its pack once).
+    removed = {as_key(k) for k in store.remove_many([h for h in affected if h in present])}
     for h in affected:
-        if h in present and store.remove(h):
+        if h in removed:
             log.info("invalidated %s (%s)", graph.task[h].name, h)
             out.removed[graph.task[h].name] += 1
         for t in graph.objects(h):

@@ -34,8 +34,9 @@ class ExecutionOptions:
         Drop each result from memory as soon as the task is done.
     target : sequence of str
         Run only the tasks whose name matches one of these patterns (see
-        :mod:`jug.execution.matching`), and what they depend on. Before an unmet
-        :func:`jug.barrier` every task runs: what comes after it is not known yet.
+        :mod:`jug.execution.matching`), and what they depend on. At a :func:`jug.barrier`
+        that only other tasks would pass, the run stops
+        (:attr:`~jug.execution.StopReason.TARGET_BLOCKED`, not a failure).
     debug : bool
         Check that tasks do not modify their arguments, and keep jug's own frames in
         tracebacks.

@@ -24,6 +24,10 @@ class StopReason(StrEnum):
     #: Nothing more could run here: what is left depends on failed tasks, is marked as
     #: failed, or lies past a barrier the run cannot pass.
     BLOCKED = "blocked"
+    #: Every targeted task that could run did; the jugfile stops at a barrier that only
+    #: tasks the target does not select would pass (see :attr:`ExecutionResult.stop_message`).
+    #: Not a failure.
+    TARGET_BLOCKED = "target-blocked"
 
 
 class TaskFailure:
@@ -64,7 +68,8 @@ class ExecutionResult:
     end : StopReason
         Why the run ended.
     stop_message : str or None
-        With :attr:`StopReason.EXIT_CHECK`: the message of the check that stopped the run.
+        With :attr:`StopReason.EXIT_CHECK`: the message of the check that stopped the run;
+        with :attr:`StopReason.TARGET_BLOCKED`: which tasks the barrier needs.
     problems : list of str
         One line per reason why work was left undone.
     """

@@ -21,6 +21,7 @@ __all__ = [
     "TaskState",
     "count_states",
     "status_counts",
+    "task_state",
     "task_states",
     "total_counts",
 ]
@@ -111,6 +112,32 @@ class TaskCounts:
     def total(self) -> int:
         """Number of tasks counted."""
         return sum(self.as_tuple())
+
+
+def task_state(task: Task, store: Store | None = None, now: float | None = None) -> TaskState:
+    """The state of one task (a few store queries: for messages, not for many tasks).
+
+    Parameters
+    ----------
+    task : Task
+    store : Store, optional
+        Default: ``Task.store``.
+    now : float, optional
+        The time against which leases are judged (default: now).
+    """
+    from jug.task import base_tasks
+
+    store = _store(store)
+    key = task.key()
+    if store.can_load(key):
+        return TaskState.FINISHED
+    info = store.getlock(key).info()
+    if info is not None:
+        return info.state(now)
+    needed = [t.key() for dep in task.dependencies() for t in base_tasks(dep)]
+    if needed and len(store.can_load_many(needed)) < len(set(needed)):
+        return TaskState.WAITING
+    return TaskState.READY
 
 
 def task_states(

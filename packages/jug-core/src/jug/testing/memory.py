@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 
-from jug.store import Lock, LockInfo, Store, as_key, decode_record, encode_record
+from jug.store import Lock, LockInfo, Store, active_keys, as_key, decode_record, encode_record
 from jug.task import Task, alltasks
 
 TYPE_CHECKING = False
@@ -118,23 +118,23 @@ class MemoryStore(Store):
             self.record_texts.pop(as_key(key), None)
             return self.results.pop(as_key(key), None) is not None
 
-    def cleanup(self, active: Iterable[str | bytes], keeplocks: bool = False) -> int:
-        keep = {as_key(k) for k in active}
+    def cleanup(self, active: Iterable[Any], keeplocks: bool = False) -> int:
+        keep = active_keys(active)
         with self.mutex:
             for k in [k for k in self.record_texts if k not in keep]:
                 del self.record_texts[k]
         return super().cleanup(keep, keeplocks)
 
-    def list(self) -> Iterator[str]:
+    def list(self) -> Iterator[bytes]:
         with self.mutex:
-            return iter(builtins.list(self.results))
+            return iter([key.encode("ascii") for key in self.results])
 
     def getlock(self, key: str | bytes) -> MemoryLock:
         return MemoryLock(self, as_key(key))
 
-    def listlocks(self) -> builtins.list[str]:
+    def listlocks(self) -> builtins.list[bytes]:
         with self.mutex:
-            return builtins.list(self.locks)
+            return [key.encode("ascii") for key in self.locks]
 
     def remove_locks(self) -> int:
         with self.mutex:

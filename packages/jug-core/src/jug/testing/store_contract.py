@@ -47,7 +47,7 @@ import time
 import unittest
 
 from jug.execution.states import TaskState
-from jug.store import DEFAULT_LEASE, LockOutcome, Store
+from jug.store import DEFAULT_LEASE, LockOutcome, Store, as_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,6 +59,15 @@ __all__ = ["SharedStoreContract", "StoreContract", "key", "race_for_locks"]
 def key(name: str) -> str:
     """A key shaped like a task's hash (40 hexadecimal characters), made from *name*."""
     return hashlib.sha1(name.encode()).hexdigest()
+
+
+def _keys(listed: Any) -> builtins.list[str]:
+    """What :meth:`Store.list` or :meth:`Store.listlocks` gave, as sorted ``str`` keys
+    (``bytes``, the original jug's type, or ``str``: both are accepted)."""
+    items = builtins.list(listed)
+    for item in items:
+        assert isinstance(item, (bytes, str)), f"a key must be bytes or str, not {item!r}"
+    return sorted(map(as_key, items))
 
 
 # Plain objects every store must give back equal and of the same type.
@@ -207,7 +216,7 @@ class StoreContract:
         self.store.dump(1, key("a"))
         self.store.dump([2], key("a"))
         assert self.store.load(key("a")) == [2]
-        assert builtins.list(self.store.list()) == [key("a")]
+        assert _keys(self.store.list()) == [key("a")]
 
     def test_failed_dump_leaves_the_previous_value(self) -> None:
         self.store.dump("before", key("a"))
@@ -246,27 +255,47 @@ class StoreContract:
     def test_remove_and_list(self) -> None:
         for i in range(5):
             self.store.dump(i, key(str(i)))
-        assert sorted(self.store.list()) == sorted(key(str(i)) for i in range(5))
+        assert _keys(self.store.list()) == sorted(key(str(i)) for i in range(5))
         assert self.store.remove(key("3")) is True
         assert not self.store.can_load(key("3"))
-        assert sorted(self.store.list()) == sorted(key(str(i)) for i in (0, 1, 2, 4))
+        assert _keys(self.store.list()) == sorted(key(str(i)) for i in (0, 1, 2, 4))
+
+    def test_remove_many(self) -> None:
+        for i in range(4):
+            self.store.dump(i, key(str(i)))
+        asked = [key("0"), key("2"), key("absent")]
+        assert set(self.store.remove_many(asked)) == {key("0"), key("2")}
+        assert _keys(self.store.list()) == sorted([key("1"), key("3")])
 
     def test_cleanup_removes_inactive_results_and_locks(self) -> None:
         for name in ("keep", "drop1", "drop2"):
             self.store.dump(name, key(name))
         assert self.store.getlock(key("keep")).get()
         assert self.store.getlock(key("droplock")).get()
-        assert self.store.cleanup([key("keep")]) == 3
-        assert builtins.list(self.store.list()) == [key("keep")]
-        assert self.store.listlocks() == [key("keep")]
+        assert self.store.cleanup([key("keep")]) == 2  # results only, as the original
+        assert _keys(self.store.list()) == [key("keep")]
+        assert _keys(self.store.listlocks()) == [key("keep")]
+
+    def test_cleanup_takes_tasks_too(self) -> None:
+        class Task:  # what the original jug passed: objects with hash() -> bytes
+            def __init__(self, name: str) -> None:
+                self.name = name
+
+            def hash(self) -> bytes:
+                return key(self.name).encode()
+
+        for name in ("keep", "drop"):
+            self.store.dump(name, key(name))
+        assert self.store.cleanup([Task("keep")], keeplocks=True) == 1
+        assert _keys(self.store.list()) == [key("keep")]
 
     def test_cleanup_keeplocks(self) -> None:
         self.store.dump(1, key("keep"))
         self.store.dump(2, key("drop"))
         assert self.store.getlock(key("locked")).get()
         assert self.store.cleanup([key("keep")], keeplocks=True) == 1
-        assert builtins.list(self.store.list()) == [key("keep")]
-        assert self.store.listlocks() == [key("locked")]
+        assert _keys(self.store.list()) == [key("keep")]
+        assert _keys(self.store.listlocks()) == [key("locked")]
 
     # -- locks ------------------------------------------------------------------------------
 
@@ -305,9 +334,9 @@ class StoreContract:
     def test_listlocks_and_remove_locks(self) -> None:
         for name in "abc":
             assert self.store.getlock(key(name)).get()
-        assert sorted(self.store.listlocks()) == sorted(key(n) for n in "abc")
+        assert _keys(self.store.listlocks()) == sorted(key(n) for n in "abc")
         assert self.store.remove_locks() == 3
-        assert self.store.listlocks() == []
+        assert _keys(self.store.listlocks()) == []
 
     def test_lock_records_owner_and_lease(self) -> None:
         self.store.lease = 123.0
@@ -557,7 +586,7 @@ class SharedStoreContract(StoreContract):
         won = self._race(jugdir, keys, nprocs=4)
         counts = {k: sum(k in w for w in won) for k in keys}
         assert counts == dict.fromkeys(keys, 1)
-        assert sorted(self.store.listlocks()) == sorted(keys)
+        assert _keys(self.store.listlocks()) == sorted(keys)
 
     def test_expired_leases_are_taken_over_by_exactly_one_process(self) -> None:
         jugdir = self._shared()
