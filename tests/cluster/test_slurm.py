@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 import time
 
@@ -17,58 +18,6 @@ import pytest
 from jug.testing import JugProject
 
 pytestmark = pytest.mark.slow
-
-MARKED = """\
-import os
-import time
-from jug import TaskGenerator
-
-MARKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "marks")
-os.makedirs(MARKS, exist_ok=True)
-
-
-def mark(what, i):
-    job = os.environ.get("SLURM_ARRAY_TASK_ID", "none")
-    name = f"{{what}}-{{i}}-{{job}}-{{os.getpid()}}-{{time.time():.3f}}"
-    open(os.path.join(MARKS, name), "w").close()
-
-
-@TaskGenerator
-def work(i):
-    mark("start", i)
-    time.sleep({sleep})
-    mark("end", i)
-    return i * i
-
-
-@TaskGenerator
-def total(xs):
-    return sum(xs)
-
-
-results = [work(i) for i in range({n})]
-answer = total(results)
-"""
-
-PROVENANCE = """
-import json, sys
-import jug
-from jug.execution import provenances
-from jug.task import alltasks
-jug.init(sys.argv[1])
-found = provenances(alltasks)
-print(json.dumps({h: p.to_dict() for h, p in found.items()}))
-"""
-
-
-def marks(project: JugProject, what: str) -> list[tuple[int, str, float]]:
-    """(task index, array index, time) of each mark *what* the tasks left."""
-    out = []
-    for path in (project.path / "marks").iterdir():
-        kind, i, index, _pid, when = path.name.split("-")
-        if kind == what:
-            out.append((int(i), index, float(when)))
-    return out
 
 
 def submitted(result: object) -> tuple[str, str | None]:
@@ -85,8 +34,10 @@ def running_jobs(project: JugProject, jugfile: str) -> list[dict]:
     return json.loads(done.stdout)["running"]
 
 
-def test_four_workers_share_200_tasks_then_a_job_after_them(slurm, project: JugProject) -> None:
-    project.write("sweep.py", MARKED.format(sleep=0.05, n=200))
+def test_four_workers_share_200_tasks_then_a_job_after_them(
+    slurm, jobs, project: JugProject
+) -> None:
+    project.write("sweep.py", jobs.marked.format(sleep=0.05, n=200))
     project.write(
         "summary.py",
         """
@@ -114,7 +65,7 @@ def test_four_workers_share_200_tasks_then_a_job_after_them(slurm, project: JugP
     assert states[then] == ("COMPLETED", "0:0"), states
 
     # Every task ran exactly once, and the project is complete.
-    ran = sorted(i for i, _, _ in marks(project, "end"))
+    ran = sorted(i for i, _, _ in jobs.marks(project, "end"))
     assert ran == list(range(200))
     assert project.jug("check", "sweep.py").returncode == 0
 
@@ -128,11 +79,11 @@ def test_four_workers_share_200_tasks_then_a_job_after_them(slurm, project: JugP
     assert executed == 201  # 200 work + 1 total, each by one worker
 
     # The provenance of each result names the array element that computed it.
-    records = project.python(PROVENANCE, "sweep.py")
+    records = project.python(jobs.provenance, "sweep.py")
     assert len(records) == 201
-    jobs = {r["job"] for r in records.values()}
+    seen = {r["job"] for r in records.values()}
     assert {r["scheduler"] for r in records.values()} == {"slurm"}
-    assert jobs <= {f"{job}_{k}" for k in range(1, 5)} and len(jobs) >= 2, jobs
+    assert seen <= {f"{job}_{k}" for k in range(1, 5)} and len(seen) >= 2, seen
 
     # The --then job ran after every worker had finished, with every result there.
     answer, when = (project.path / "summary.txt").read_text().split()
@@ -141,10 +92,10 @@ def test_four_workers_share_200_tasks_then_a_job_after_them(slurm, project: JugP
     assert (project.path / "jug-logs" / f"{then}.log").exists()
 
 
-def test_one_minute_limit_cuts_no_task_and_leaves_no_lock(slurm, project: JugProject) -> None:
+def test_one_minute_limit_cuts_no_task_and_leaves_no_lock(slurm, jobs, project: JugProject) -> None:
     # 20-second tasks in 1-minute jobs: a worker runs two, and does not start a third that
     # would be killed mid-way (it learns the duration from the first).
-    project.write("slow.py", MARKED.format(sleep=20, n=8))
+    project.write("slow.py", jobs.marked.format(sleep=20, n=8))
     done = project.jug(
         "submit", "slow.py", "--workers", "2", "--time", "1:00",
         "--then", "touch then-ran",
@@ -158,8 +109,8 @@ def test_one_minute_limit_cuts_no_task_and_leaves_no_lock(slurm, project: JugPro
     # The workers ended on their own, before the limit (not TIMEOUT), with exit code 0.
     assert states[f"{job}_1"] == ("COMPLETED", "0:0"), states
     assert states[f"{job}_2"] == ("COMPLETED", "0:0"), states
-    started = sorted(i for i, _, _ in marks(project, "start"))
-    ended = sorted(i for i, _, _ in marks(project, "end"))
+    started = sorted(i for i, _, _ in jobs.marks(project, "start"))
+    ended = sorted(i for i, _, _ in jobs.marks(project, "end"))
     assert started == ended, "a task was cut mid-way"
     assert 2 <= len(ended) <= 6, ended  # about two per worker
     for k in (1, 2):
@@ -178,12 +129,14 @@ def test_one_minute_limit_cuts_no_task_and_leaves_no_lock(slurm, project: JugPro
     assert "jug check failed" in (project.path / "jug-logs" / f"{then}.log").read_text()
 
 
-def test_killed_and_warned_workers_leave_the_work_to_the_others(slurm, project: JugProject) -> None:
+def test_killed_and_warned_workers_leave_the_work_to_the_others(
+    slurm, jobs, project: JugProject
+) -> None:
     # Three workers over 2-second tasks, with 6-second leases. Element 1 is killed
     # (SIGKILL: its lock goes stale, and another worker takes the task over once the lease
     # has run out); element 2 gets the scheduler's warning signal, SIGUSR1 (it finishes its
     # task and stops); element 3 finishes the work.
-    project.write("sweep.py", MARKED.format(sleep=2, n=16))
+    project.write("sweep.py", jobs.marked.format(sleep=2, n=16))
     done = project.jug(
         "submit", "sweep.py", "--workers", "3", "--time", "10:00", "--lease", "6",
         env=slurm.env,
@@ -204,38 +157,43 @@ def test_killed_and_warned_workers_leave_the_work_to_the_others(slurm, project: 
         assert all(r["scheduler"] == "slurm" for r in running)
         holders = {r["job"] for r in running}
         time.sleep(0.3)
+    # `jug status --watch` follows the run, naming the jobs of the running tasks.
+    watcher = project.start("status", "sweep.py", "--watch", "1")
     slurm.run("scancel", "--signal=KILL", f"{job}_1")
     slurm.run("scancel", "--batch", "--signal=USR1", f"{job}_2")
 
     states = slurm.wait(job, timeout=240)
+    watched, _ = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0 and "Everything is finished." in watched
+    assert re.search(rf"\d running \(on [^;]+; slurm jobs? {job}_[123]", watched), watched
     assert states[f"{job}_1"][0] == "CANCELLED", states
     assert states[f"{job}_2"] == ("FAILED", f"{128 + 10}:0"), states  # 128 + SIGUSR1
     assert states[f"{job}_3"] == ("COMPLETED", "0:0"), states
 
     assert project.jug("check", "sweep.py").returncode == 0
-    ended = [i for i, _, _ in marks(project, "end")]
+    ended = [i for i, _, _ in jobs.marks(project, "end")]
     assert sorted(set(ended)) == list(range(16))
     # Only the task killed mid-way ran twice.
-    started = [i for i, _, _ in marks(project, "start")]
+    started = [i for i, _, _ in jobs.marks(project, "start")]
     assert len(started) - len(set(started)) <= 1
 
     warned = (project.path / "jug-logs" / f"{job}_2.log").read_text()
     assert "stopped early (received SIGUSR1)" in warned, warned
     # The warned worker finished the task it was running (its end mark is there).
-    warned_starts = {i for i, index, _ in marks(project, "start") if index == "2"}
-    warned_ends = {i for i, index, _ in marks(project, "end") if index == "2"}
+    warned_starts = {i for i, index, _ in jobs.marks(project, "start") if index == "2"}
+    warned_ends = {i for i, index, _ in jobs.marks(project, "end") if index == "2"}
     assert warned_starts == warned_ends and warned_ends
 
     status = json.loads(project.jug("status", "sweep.py", "--json").stdout)
     assert status["running"] == [] and status["stale"] == []
     # The task element 1 was running when killed was taken over by element 3, after the
     # lease: its result's provenance names element 3.
-    records = project.python(PROVENANCE, "sweep.py")
+    records = project.python(jobs.provenance, "sweep.py")
     assert {r["job"] for r in records.values()} <= {f"{job}_{k}" for k in (1, 2, 3)}
     assert any(r["job"] == f"{job}_3" for r in records.values())
 
 
-def test_end_time_is_found_from_squeue(slurm, project: JugProject) -> None:
+def test_end_time_is_found_from_squeue(slurm, jobs, project: JugProject) -> None:
     # Inside a job, the engine asks SLURM when the job ends (22.05 sets no
     # SLURM_JOB_END_TIME): squeue's EndTime is start + the time limit.
     project.write(
@@ -255,3 +213,21 @@ def test_end_time_is_found_from_squeue(slurm, project: JugProject) -> None:
     found = json.loads((project.path / "found.json").read_text())
     assert found["source"] == "squeue"
     assert 6 * 60 - 5 <= found["end"] - found["now"] <= 7 * 60 + 1
+
+
+def test_dry_run_script_is_valid_for_sbatch(slurm, project: JugProject) -> None:
+    project.write("sweep.py", "from jug import Task\n")
+    done = project.jug(
+        "submit", "sweep.py", "--scheduler", "slurm", "--workers", "3", "--time", "5:00",
+        "--mem", "100M", "--cpus", "1", "--partition", "debug", "--extra=--comment=jug",
+        "--then", "true", "--dry-run",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    array, then = done.stdout.split("#!/bin/bash")[1:]
+    for script in ("#!/bin/bash" + array, "#!/bin/bash" + then.replace("JOBID", "1")):
+        # sbatch checks the script and says when it would start, without submitting it.
+        checked = subprocess.run(
+            ["sbatch", "--test-only"], input=script, env=slurm.env, capture_output=True,
+            text=True, timeout=60,
+        )  # fmt: skip
+        assert checked.returncode == 0 and "to start at" in checked.stderr, checked.stderr

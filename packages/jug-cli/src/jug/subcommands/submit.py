@@ -63,8 +63,9 @@ class SubmitCommand(SubCommand):
             "--extra",
             action="append",
             metavar="DIRECTIVE",
-            help="a raw directive for the job script, e.g. '--constraint=haswell' (written "
-            "after #SBATCH, #$, #PBS or #BSUB) or a whole '#...' line; may be repeated",
+            help="a raw directive for the job script, written after #SBATCH, #$, #PBS or "
+            "#BSUB (or a whole '#...' line); may be repeated. One that starts with a dash "
+            "needs an =: --extra=--constraint=haswell",
         )
         parser.add_argument(
             "--then",

@@ -98,7 +98,9 @@ def parse_duration(text: str) -> float:
     body = text
     if "-" in text[1:]:
         head, _, body = text.partition("-")
-        days = float(int(head))
+        if not head.isdigit():
+            raise ValueError(f"not a duration: {text!r}")
+        days = float(head)
         parts = body.split(":")
         if not 1 <= len(parts) <= 3:
             raise ValueError(f"not a duration: {text!r}")
