@@ -12,6 +12,7 @@ lock.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from types import TracebackType
 
@@ -28,7 +29,10 @@ class Terminated(BaseException):
 
 class _State:
     depth = 0  # open deferrals
-    pending = False  # a SIGTERM arrived during one
+    # A SIGTERM arrived and its Terminated is not known to have propagated: held back by a
+    # deferral, or raised where Python swallows exceptions (an import's internal callback,
+    # a __del__), in which case the next safe point raises it again.
+    pending = False
 
 
 def _raise_pending() -> None:
@@ -83,26 +87,42 @@ class sigterm_raises:
 
     def __init__(self) -> None:
         self._previous: Any = None
+        self._previous_hook: Any = None
         self._active = False
 
     def __enter__(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
         self._previous = signal.signal(signal.SIGTERM, _raise_terminated)
+        self._previous_hook = sys.unraisablehook
+        sys.unraisablehook = _unraisable_hook(self._previous_hook)
         self._active = True
         _State.depth, _State.pending = 0, False
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
         if self._active:
             self._active = False
             signal.signal(signal.SIGTERM, self._previous)
-            _State.depth, _State.pending = 0, False
+            sys.unraisablehook = self._previous_hook
+            pending, _State.depth, _State.pending = _State.pending, 0, False
+            if pending and kind is None:
+                raise Terminated()  # swallowed where it was raised: it ends the block now
+
+
+def _unraisable_hook(previous: Any) -> Any:
+    """An unraisablehook that is silent about :class:`Terminated` (it is raised again at
+    the next safe point) and passes anything else to *previous*."""
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, Terminated):
+            previous(unraisable)
+
+    return hook
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:
     # Further SIGTERMs must not interrupt the clean-up this one starts.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    if _State.depth:
-        _State.pending = True
-        return
-    raise Terminated()
+    _State.pending = True
+    if _State.depth == 0:
+        raise Terminated()
