@@ -19,6 +19,7 @@ its lock is free for another worker rather than held until the kill and then for
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterable
 from types import TracebackType
@@ -47,7 +48,10 @@ class Terminated(BaseException):
 
 class _State:
     depth = 0  # open deferrals
-    pending = 0  # the signal that arrived during one (0: none)
+    # A SIGTERM arrived and its Terminated is not known to have propagated: held back by a
+    # deferral, or raised where Python swallows exceptions (an import's internal callback,
+    # a __del__), in which case the next safe point raises it again. The signal (0: none).
+    pending = 0
 
 
 def _raise_pending() -> None:
@@ -102,20 +106,37 @@ class sigterm_raises:
 
     def __init__(self) -> None:
         self._previous: Any = None
+        self._previous_hook: Any = None
         self._active = False
 
     def __enter__(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
         self._previous = signal.signal(signal.SIGTERM, _raise_terminated)
+        self._previous_hook = sys.unraisablehook
+        sys.unraisablehook = _unraisable_hook(self._previous_hook)
         self._active = True
         _State.depth, _State.pending = 0, 0
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
         if self._active:
             self._active = False
             signal.signal(signal.SIGTERM, self._previous)
-            _State.depth, _State.pending = 0, 0
+            sys.unraisablehook = self._previous_hook
+            pending, _State.depth, _State.pending = _State.pending, 0, 0
+            if pending and kind is None:
+                raise Terminated(pending)  # swallowed where it was raised: it ends the block now
+
+
+def _unraisable_hook(previous: Any) -> Any:
+    """An unraisablehook that is silent about :class:`Terminated` (it is raised again at
+    the next safe point) and passes anything else to *previous*."""
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, Terminated):
+            previous(unraisable)
+
+    return hook
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:
@@ -125,11 +146,10 @@ def _raise_terminated(signum: int, frame: Any) -> None:
 
 
 def _interrupt(signum: int) -> None:
-    """Raise :class:`Terminated` now, or once the lock being taken is known (a deferral)."""
-    if _State.depth:
-        _State.pending = _State.pending or signum
-        return
-    raise Terminated(signum)
+    """Raise :class:`Terminated` now, or at the next safe point (see :class:`_State`)."""
+    _State.pending = _State.pending or signum
+    if _State.depth == 0:
+        raise Terminated(signum)
 
 
 class stop_signals:
@@ -154,17 +174,26 @@ class stop_signals:
             signals = (signal.SIGUSR1, signal.SIGUSR2)
         self.signals = [signal.Signals(s) for s in signals]
         self._previous: dict[int, Any] = {}
+        self._previous_hook: Any = None
 
     def __enter__(self) -> stop_signals:
         if threading.current_thread() is threading.main_thread():
             for s in self.signals:
                 self._previous[s] = signal.signal(s, self._handle)
+            self._previous_hook = sys.unraisablehook
+            sys.unraisablehook = _unraisable_hook(self._previous_hook)
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        if not self._previous:
+            return
         for s, previous in self._previous.items():
             signal.signal(s, previous)
         self._previous.clear()
+        sys.unraisablehook = self._previous_hook
+        pending, _State.depth, _State.pending = _State.pending, 0, 0
+        if pending and kind is None:
+            raise Terminated(pending)  # swallowed where it was raised: it ends the block now
 
     def _handle(self, signum: int, frame: Any) -> None:
         name = signal.Signals(signum).name
