@@ -315,7 +315,7 @@ def test_warning_signal_interrupts_a_task_that_cannot_finish(memory_store):
             self.time_budget.learn(t.name, 600.0)
 
     executor = Knowing(memory_store, ExecutionOptions(end_time=time.time() + 60))
-    with stop_signals(executor), pytest.raises(Terminated) as caught:
+    with pytest.raises(Terminated) as caught, stop_signals(executor):
         executor.run([task])
     assert caught.value.signum == signal.SIGUSR1
     assert ran == []  # cut before its end

@@ -262,7 +262,6 @@ def plan_submission(options: Any) -> dict[str, Any]:
             f"no jugfile {jugfile!r} here (jug submit runs the workers in this directory)"
         )
     jugdir = str(options.jugdir)
-    check_jugdir(jugdir)
     scheduler = options.scheduler or detect_scheduler()
     if scheduler is None:
         raise SubmitError(
@@ -290,6 +289,7 @@ def plan_submission(options: Any) -> dict[str, Any]:
     extra = options.extra or []
     if isinstance(extra, str):  # from a configuration file: one directive per line
         extra = [line for line in extra.splitlines() if line.strip()]
+    check_jugdir(jugdir)  # last: a warning only once the command line is known to be right
     stem = os.path.splitext(os.path.basename(jugfile))[0]
     name = options.name or f"jug-{stem}"
     workdir = os.getcwd()

@@ -286,6 +286,7 @@ class TimeBudget:
         self.clock = clock
         self._durations: dict[str, list[float]] = {}
         self._expected: dict[str, float | None] = {}
+        self._loaded: set[str] = set()
         #: The task running now (its name and when it started), for :meth:`running_fits`.
         self.running: tuple[str, float] | None = None
 
@@ -337,7 +338,10 @@ class TimeBudget:
         *names*) from *store*, in one bulk query; return how many were found."""
         if not store.keeps_records:
             return 0
-        return self.learn_records(names, store.records(done))
+        # A jugfile loaded again past a barrier: the tasks read before are not counted twice.
+        fresh = [h for h in done if h not in self._loaded]
+        self._loaded.update(fresh)
+        return self.learn_records(names, store.records(fresh)) if fresh else 0
 
     def durations(self, name: str) -> list[float]:
         """The known durations of tasks named *name*, sorted."""
