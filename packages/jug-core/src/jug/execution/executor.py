@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -137,9 +136,8 @@ class Executor:
         self._reloaded: tuple[list[Task], bool] | None = None
         #: What the time left allows (None: no end time is known), set by :meth:`run`.
         self.time_budget: TimeBudget | None = None
-        # (message, signal) once stop() was called; wakes the loop from waiting.
+        # (message, signal) once stop() was called.
         self._stop_request: tuple[str, int | None] | None = None
-        self._wakeup = threading.Event()
         self._out_of_time = False
 
     # -- extension points -----------------------------------------------------------------
@@ -189,9 +187,9 @@ class Executor:
         and *signal* as :attr:`ExecutionResult.signal` (its exit code is then
         128 + *signal*).
         """
+        # No lock or Event here: a signal handler may run while the main thread holds it.
         if self._stop_request is None:
             self._stop_request = (message, signal)
-        self._wakeup.set()
 
     def running_task_fits(self) -> bool:
         """Whether the running task is expected to end before the end time, from the
@@ -403,8 +401,7 @@ class Executor:
                 len(run.done), run.total, f"waiting for {len(run.waiting)} task(s) held elsewhere"
             )
             log.debug("waiting %.1fs for %d task(s) held by others", pause, len(run.waiting))
-            # Woken early by stop() (a signal handler), unlike time.sleep.
-            self._wakeup.wait(min(pause, left))
+            self._pause(min(pause, left))
             pause = min(pause * 1.5, opts.wait_cycle_time) or first_pause
             finished = self.store.can_load_many(run.waiting)
             for h in list(run.waiting):
@@ -421,6 +418,15 @@ class Executor:
             run.retry.update(run.waiting)
             run.ready.extend(reversed(run.waiting))
             run.waiting.clear()
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep *seconds*, or less once :meth:`stop` is called (checked every 0.25 s)."""
+        end = time.monotonic() + seconds
+        while self._stop_request is None:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.25))
 
     def _drain(self, run: _Run) -> bool:
         """Attempt every ready task; return whether any completed."""
