@@ -231,3 +231,24 @@ def test_dry_run_script_is_valid_for_sbatch(slurm, project: JugProject) -> None:
             text=True, timeout=60,
         )  # fmt: skip
         assert checked.returncode == 0 and "to start at" in checked.stderr, checked.stderr
+
+
+def test_slurm_signals_the_warning_before_the_limit(slurm, jobs, project: JugProject) -> None:
+    # --time 1:00 --warning 50: SLURM sends SIGUSR1 (#SBATCH --signal=B:USR1@50) about ten
+    # seconds in; the worker finishes its 4-second task and stops, long before the limit.
+    project.write("sweep.py", jobs.marked.format(sleep=4, n=30))
+    done = project.jug(
+        "submit", "sweep.py", "--workers", "1", "--time", "1:00", "--warning", "50",
+        env=slurm.env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    job, _ = submitted(done)
+    states = slurm.wait(job, timeout=120)
+    assert states == {f"{job}_1": ("FAILED", f"{128 + 10}:0")}, states
+    log = (project.path / "jug-logs" / f"{job}_1.log").read_text()
+    assert "stopped early (received SIGUSR1)" in log, log
+    started = sorted(i for i, _, _ in jobs.marks(project, "start"))
+    ended = sorted(i for i, _, _ in jobs.marks(project, "end"))
+    assert started == ended and 1 <= len(ended) <= 12, ended  # about ten seconds' worth
+    status = json.loads(project.jug("status", "sweep.py", "--json").stdout)
+    assert status["running"] == [] and status["stale"] == []
