@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 import sys
 
 import pytest
@@ -126,6 +127,8 @@ def test_dry_run_scripts_follow_each_schedulers_syntax(sweep: JugProject, schedu
     array, then = scripts(done.stdout)
     prefix, patterns = SYNTAX[scheduler]
     for script in (array, then):
+        checked = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr  # valid bash, whatever the directives
         lines = [ln for ln in script.splitlines() if ln.startswith(prefix + " ")]
         assert lines
         for line in lines:
