@@ -3,6 +3,7 @@ cannot finish before it, and stopping on the scheduler's warning signal (jug-cor
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import signal
@@ -321,3 +322,33 @@ def test_warning_signal_interrupts_a_task_that_cannot_finish(memory_store):
     assert ran == []  # cut before its end
     assert not memory_store.can_load(task.hash())
     assert not memory_store.lock_infos()  # its lock was released at once
+
+
+@TaskGenerator
+def failing(i):
+    raise ValueError(f"bad {i}")
+
+
+def test_a_failure_is_not_reported_as_the_time_limit(memory_store):
+    # One task is set aside (known to take far too long), the next fails: the run stops
+    # because of the failure, and says so.
+    class Knowing(Executor):
+        def on_start(self):
+            self.time_budget.learn(slow.name, 1000.0)
+
+    slow = step(9)
+    tasks = [slow, failing(1)]
+    executor = Knowing(
+        memory_store, ExecutionOptions(end_time=time.time() + 60), stream=io.StringIO()
+    )
+    result = executor.run(tasks)
+    assert result.end is StopReason.TASK_FAILED and result.exit_code == 1
+    assert ran == [] and executor.time_budget.running is None
+    # Going on after failures, the time limit ends the run, and the failure sets the code.
+    executor = Knowing(
+        memory_store,
+        ExecutionOptions(end_time=time.time() + 60, keep_going=True),
+        stream=io.StringIO(),
+    )
+    result = executor.run(tasks)
+    assert result.end is StopReason.TIME_LIMIT and result.failures and result.exit_code == 1

@@ -517,7 +517,11 @@ class Executor:
                 self._run_and_save(t, opts.debug)
             else:
                 budget.started(t.name)
-                self._run_and_save(t, opts.debug)
+                try:
+                    self._run_and_save(t, opts.debug)
+                except BaseException:
+                    budget.running = None  # no duration learnt from a task that did not end
+                    raise
                 budget.finished(t.name)
         except StoreError as exc:
             # The store failed, not the task (e.g. redis unreachable for longer than its
@@ -643,7 +647,8 @@ class Executor:
         if self.result.end is StopReason.STOPPED:
             return
         budget = self.time_budget
-        if budget is not None and (run.set_aside or self._out_of_time):
+        stopped_by_failure = run.failed_here and not self.options.keep_going
+        if budget is not None and (run.set_aside or self._out_of_time) and not stopped_by_failure:
             # Out of time: what is left (and what depends on it) is for other workers.
             self._stopped = True
             if self.result.end is StopReason.FINISHED:
@@ -660,11 +665,6 @@ class Executor:
                         f"workers: the end, {_clock(budget.end)}, is near"
                     )
                 self.result.stop_message = why
-            if run.failed_here and not self.options.keep_going:
-                self._problem(
-                    StopReason.TASK_FAILED,
-                    "stopped after a task failed (--keep-going continues with others)",
-                )
             return
         if run.waiting:
             waited = self.options.wait_cycle_time * self.options.nr_wait_cycles
