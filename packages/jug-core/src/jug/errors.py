@@ -23,6 +23,7 @@ __all__ = [
     "MissingPartError",
     "ResultNotAvailableError",
     "StoreError",
+    "SubmitError",
     "TaskHashError",
     "UnknownBackendError",
     "UnknownSubcommandError",
@@ -169,3 +170,11 @@ class UnknownSubcommandError(JugError):
 
 class BrokenSubcommandError(JugError):
     """A subcommand is registered but cannot be loaded (its plugin is broken)."""
+
+
+# -- batch schedulers -----------------------------------------------------------------------
+
+
+class SubmitError(JugError):
+    """``jug submit`` cannot submit: no scheduler found, a jugdir the workers cannot share
+    (a ``dict_store``), or the scheduler refused the job (its message is included)."""

@@ -100,9 +100,18 @@ def format_live(report: StatusReport, short: bool = False) -> str:
         if t.running or t.stale or t.failed:
             parts = [f"{t.running} running"]
             hosts = sorted({r["host"] for r in report.running if r["host"]})
+            jobs = sorted({r["job"] for r in report.running if r.get("job")})
+            where = []
             if hosts:
-                shown = ", ".join(hosts[:5]) + (", ..." if len(hosts) > 5 else "")
-                parts[0] += f" (on {shown})"
+                where.append("on " + ", ".join(hosts[:5]) + (", ..." if len(hosts) > 5 else ""))
+            if jobs:
+                # Which batch jobs run them (from the job id in each lock).
+                kinds = sorted({r["scheduler"] for r in report.running if r.get("scheduler")})
+                label = f"{'/'.join(kinds)} job" if kinds else "job"
+                label += "s" if len(jobs) > 1 else ""
+                where.append(f"{label} " + ", ".join(jobs[:5]) + (", ..." if len(jobs) > 5 else ""))
+            if where:
+                parts[0] += f" ({'; '.join(where)})"
             if t.failed:
                 parts.append(f"{t.failed} failed (jug status --failed)")
             if t.stale:

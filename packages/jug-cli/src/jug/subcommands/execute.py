@@ -11,7 +11,7 @@ from jug.errors import JugError
 from jug.execution import hooks
 from jug.execution.executor import Executor
 from jug.execution.hooks import HookPoint
-from jug.execution.interrupts import Terminated, sigterm_raises
+from jug.execution.interrupts import Terminated, sigterm_raises, stop_signals
 from jug.execution.options import ExecutionOptions
 from jug.execution.result import StopReason
 from jug.hooks.exit_checks import STOP_FILE, execute_exit_checks
@@ -75,6 +75,28 @@ class ExecuteCommand(SubCommand):
             f"over by other workers (default: {DEFAULT_LEASE:g})",
         )
         parser.add_argument(
+            "--end-time",
+            type=_end_time,
+            metavar="WHEN",
+            help="do not start a task that would not finish by WHEN: +DURATION (+2:00:00), "
+            "a local time (14:30, 2026-03-02T14:30), seconds since the epoch, or never "
+            "(default: the end of the batch job, under SLURM, SGE or PBS, or JUG_END_TIME)",
+        )
+        parser.add_argument(
+            "--task-time",
+            type=_duration,
+            metavar="DURATION",
+            help="with an end time: how long to expect a task to take when no task of its "
+            "name has a recorded duration (default: start it anyway); e.g. 600 or 0:10:00",
+        )
+        parser.add_argument(
+            "--time-margin",
+            type=_duration,
+            metavar="SECONDS",
+            help="with an end time: a task must be expected to end this long before it "
+            f"(default: {ExecutionOptions.time_margin:g})",
+        )
+        parser.add_argument(
             "--env-exit-checks",
             action=argparse.BooleanOptionalAction,
             help="stop early as the JUG_MAX_TASKS, JUG_MAX_HOURS, JUG_MAX_MINUTES, "
@@ -92,9 +114,13 @@ class ExecuteCommand(SubCommand):
             "target": list(defaults["target"]),
             "lease": DEFAULT_LEASE,
             "env_exit_checks": True,
+            "end_time": None,
+            "task_time": None,
+            "time_margin": defaults["time_margin"],
         }
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
+        _convert_times(options)
         opts = ExecutionOptions.from_options(options)
         if options.verbose in ("info", "debug"):
             opts.progress = False  # log lines and a progress line do not mix
@@ -114,23 +140,79 @@ class ExecuteCommand(SubCommand):
                 file=sys.stderr,
             )
         try:
-            with checks, sigterm_raises():
+            with checks, sigterm_raises(), stop_signals(executor):
                 result = executor.run(tasks, not stopped_at_barrier(jugspace))
-        except Terminated:
-            print(
-                "jug: terminated by SIGTERM (the running task's lock was released)", file=sys.stderr
-            )
-            return 128 + signal.SIGTERM
+        except Terminated as exc:
+            name = signal.Signals(exc.signum).name
+            if exc.signum == signal.SIGTERM:
+                print(
+                    f"jug: terminated by {name} (the running task's lock was released)",
+                    file=sys.stderr,
+                )
+            else:
+                print(
+                    f"jug: stopped by {name}: the running task would not have finished before "
+                    "the end of the job, so it was interrupted and its lock released",
+                    file=sys.stderr,
+                )
+            return 128 + exc.signum
         hooks.fire(HookPoint.FINISHED_PRE_STATUS)
         print(result.summary(short=options.short))
         hooks.fire(HookPoint.FINISHED_POST_STATUS)
         if result.end is StopReason.TARGET_BLOCKED:
             print(f"jug: {result.stop_message}", file=sys.stderr)
+        elif result.end in (StopReason.STOPPED, StopReason.TIME_LIMIT):
+            left = f"; {result.undone} task(s) left to other workers" if result.undone else ""
+            print(f"jug: stopped early ({result.stop_message}){left}", file=sys.stderr)
         elif result.stop_message is not None:
             print(f"jug: stopped early ({result.stop_message})", file=sys.stderr)
         for problem in result.problems:
             print(f"jug: {problem}", file=sys.stderr)
         return result.exit_code
+
+
+def _convert_times(options: Any) -> None:
+    """Read the time options given as text in a configuration file (``task-time = 0:10:00``)."""
+    import argparse
+
+    for name, convert in (
+        ("end_time", _end_time),
+        ("task_time", _duration),
+        ("time_margin", _duration),
+    ):
+        value = getattr(options, name, None)
+        if isinstance(value, str):
+            try:
+                setattr(options, name, convert(value))
+            except argparse.ArgumentTypeError as exc:
+                where = (
+                    options.sources.get(name, "configuration")
+                    if hasattr(options, "sources")
+                    else "configuration"
+                )
+                raise JugError(f"{where}: {name.replace('_', '-')}: {exc}") from None
+
+
+def _duration(text: str) -> float:
+    import argparse
+
+    from jug.execution.timelimit import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (give SECONDS or HH:MM:SS)") from None
+
+
+def _end_time(text: str) -> float:
+    import argparse
+
+    from jug.execution.timelimit import parse_end_time
+
+    try:
+        return parse_end_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # The original's module-level instances (jug.subcommands.X.X(...) from Python).

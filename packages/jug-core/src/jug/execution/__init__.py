@@ -26,9 +26,12 @@ Any number of processes calling :func:`execute` on one store share the work, exa
 :class:`StatusMonitor`, :class:`StatusReport`
     watching a run: the status document of ``jug status --json``, refreshed cheaply
     (:mod:`.monitor`), with rates and ETAs (:mod:`.rates`);
+:class:`TimeBudget`, :func:`find_end_time`
+    the end of the batch job, and whether a task can finish before it (:mod:`.timelimit`);
 :mod:`.hooks`
     the hook points the loop fires; :mod:`.matching`: task-name patterns;
-    :mod:`.interrupts`: SIGTERM that releases the running task's lock.
+    :mod:`.interrupts`: SIGTERM that releases the running task's lock, and the
+    scheduler's warning signals (:class:`~.interrupts.stop_signals`).
 
 Names are imported on first use, so that ``jug status`` does not pay for the loop.
 """
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
         task_states,
         total_counts,
     )
+    from .timelimit import TimeBudget, find_end_time
 
 __all__ = [
     "ExecutionOptions",
@@ -71,8 +75,10 @@ __all__ = [
     "TaskFailure",
     "TaskGraph",
     "TaskState",
+    "TimeBudget",
     "count_states",
     "execute",
+    "find_end_time",
     "hash_graph",
     "invalidate",
     "provenance",
@@ -107,6 +113,8 @@ _HOMES = {
     "task_state": "states",
     "task_states": "states",
     "total_counts": "states",
+    "TimeBudget": "timelimit",
+    "find_end_time": "timelimit",
 }
 
 

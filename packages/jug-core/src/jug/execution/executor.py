@@ -38,6 +38,7 @@ from .interrupts import Deferral, deferred
 from .options import ExecutionOptions
 from .records import ProvenanceRecorder
 from .result import ExecutionResult, StopReason, TaskFailure
+from .timelimit import TimeBudget, find_end_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -87,6 +88,8 @@ class _Run:
         self.retry: set[str] = set()
         self.failed_here: set[str] = set()
         self.failed_elsewhere: set[str] = set()
+        # Tasks not started because they would not finish before the end time.
+        self.set_aside: dict[str, None] = {}
 
 
 class Executor:
@@ -131,6 +134,11 @@ class Executor:
         self._recorder: ProvenanceRecorder | None = None
         # A load of the jugfile made while deciding whether to go on past a barrier.
         self._reloaded: tuple[list[Task], bool] | None = None
+        #: What the time left allows (None: no end time is known), set by :meth:`run`.
+        self.time_budget: TimeBudget | None = None
+        # (message, signal) once stop() was called.
+        self._stop_request: tuple[str, int | None] | None = None
+        self._out_of_time = False
 
     # -- extension points -----------------------------------------------------------------
 
@@ -171,6 +179,25 @@ class Executor:
     def on_end(self) -> None:
         """Called once at the end, also after an error or an interruption."""
 
+    def stop(self, message: str, signal: int | None = None) -> None:
+        """Take no new task: the run ends once the running task (if any) is done.
+
+        Safe to call from a signal handler or another thread. The run ends with
+        :attr:`StopReason.STOPPED`, *message* as :attr:`ExecutionResult.stop_message`
+        and *signal* as :attr:`ExecutionResult.signal` (its exit code is then
+        128 + *signal*).
+        """
+        # No lock or Event here: a signal handler may run while the main thread holds it.
+        if self._stop_request is None:
+            self._stop_request = (message, signal)
+
+    def running_task_fits(self) -> bool:
+        """Whether the running task is expected to end before the end time, from the
+        recorded durations of its name; True if no task runs, no end time is known, or
+        nothing is expected of the task."""
+        budget = self.time_budget
+        return budget is None or budget.running_fits()
+
     def _fire(self, point: HookPoint, *args: Any) -> None:
         """Fire a hook; a listener calling ``sys.exit()`` (as Jug 2.x hooks did) stops the run."""
         if not hooks.listening(point):
@@ -209,6 +236,7 @@ class Executor:
         self._log_info = log.info_enabled()
         # Provenance of each result, for the stores that keep records.
         self._recorder = ProvenanceRecorder() if self.store.keeps_records else None
+        self.time_budget = self._make_budget()
         self.on_start()
         try:
             task_list = list(tasks)
@@ -247,6 +275,20 @@ class Executor:
             self._progress.close()
             self.on_end()
         return self.result
+
+    def _make_budget(self) -> TimeBudget | None:
+        """The time budget of this run: from ``end_time``, else the batch job's end."""
+        opts = self.options
+        end = opts.end_time
+        if end is None:
+            found = find_end_time()
+            if found is None:
+                return None
+            end = found.end
+            log.info("the batch job ends at %s (from %s)", _clock(end), found.source)
+        if end == float("inf"):
+            return None
+        return TimeBudget(end, task_time=opts.task_time, margin=opts.time_margin)
 
     def _past_barrier(self, graph: TaskGraph) -> bool:
         """With ``target``, at an unmet barrier: whether every task before it is done, or
@@ -316,6 +358,11 @@ class Executor:
             elif h not in accounted:
                 accounted.add(h)
                 loaded[t.name] += 1
+        budget = self.time_budget
+        if budget is not None and done:
+            # What to expect of each task name: the recorded durations of finished tasks.
+            names = {h: task_of[h].name for h in done}
+            budget.load(self.store, names, done)
         run = _Run(graph, order, done)
         self._loop(run)
         undone = run.total - len(run.done)
@@ -342,11 +389,19 @@ class Executor:
             left = patience - (time.monotonic() - last_progress)
             if left <= 0:
                 return
+            budget = self.time_budget
+            if budget is not None:
+                # Waiting for tasks held elsewhere is pointless once no task would fit.
+                time_left = budget.left() - budget.margin
+                if time_left <= 0:
+                    self._out_of_time = True
+                    return
+                left = min(left, time_left)
             self._progress.update(
                 len(run.done), run.total, f"waiting for {len(run.waiting)} task(s) held elsewhere"
             )
             log.debug("waiting %.1fs for %d task(s) held by others", pause, len(run.waiting))
-            time.sleep(min(pause, left))
+            self._pause(min(pause, left))
             pause = min(pause * 1.5, opts.wait_cycle_time) or first_pause
             finished = self.store.can_load_many(run.waiting)
             for h in list(run.waiting):
@@ -364,16 +419,29 @@ class Executor:
             run.ready.extend(reversed(run.waiting))
             run.waiting.clear()
 
+    def _pause(self, seconds: float) -> None:
+        """Sleep *seconds*, or less once :meth:`stop` is called (checked every 0.25 s)."""
+        end = time.monotonic() + seconds
+        while self._stop_request is None:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.25))
+
     def _drain(self, run: _Run) -> bool:
         """Attempt every ready task; return whether any completed."""
         progressed = False
         ready, done, retry = run.ready, run.done, run.retry
         attempt, complete = self._attempt, self._complete
+        budget = self.time_budget
         while ready:
             if self._stop_requested():
                 return progressed
             h = ready.pop()
             if h in done:
+                continue
+            if budget is not None and not budget.fits(run.graph.task[h].name):
+                run.set_aside[h] = None  # would not finish in time: left for others
                 continue
             if retry:
                 outcome = attempt(run, h, h in retry)
@@ -396,6 +464,15 @@ class Executor:
 
     def _stop_requested(self) -> bool:
         """Ask :meth:`should_stop`; record why the run ends early."""
+        if self._stop_request is not None:
+            if not self._stopped:
+                self._stopped = True
+                message, signal = self._stop_request
+                if self.result.end is StopReason.FINISHED:
+                    self.result.end = StopReason.STOPPED
+                    self.result.stop_message = message
+                    self.result.signal = signal
+            return True
         if not self.should_stop():
             return False
         self._stopped = True
@@ -435,7 +512,17 @@ class Executor:
                 log.info("executing %s (%s)", t.name, h[:12])
             self._keeper.hold(t)
             self.on_task_start(t)
-            self._run_and_save(t, opts.debug)
+            budget = self.time_budget
+            if budget is None:
+                self._run_and_save(t, opts.debug)
+            else:
+                budget.started(t.name)
+                try:
+                    self._run_and_save(t, opts.debug)
+                except BaseException:
+                    budget.running = None  # no duration learnt from a task that did not end
+                    raise
+                budget.finished(t.name)
         except StoreError as exc:
             # The store failed, not the task (e.g. redis unreachable for longer than its
             # retry time, a full disk): stop with the store's one-line message, saying which
@@ -557,6 +644,28 @@ class Executor:
     def _explain(self, run: _Run, undone: int) -> None:
         if self.result.end is StopReason.EXIT_CHECK and self.result.stop_message is not None:
             return  # stopped early on purpose: what is left is for later runs
+        if self.result.end is StopReason.STOPPED:
+            return
+        budget = self.time_budget
+        stopped_by_failure = run.failed_here and not self.options.keep_going
+        if budget is not None and (run.set_aside or self._out_of_time) and not stopped_by_failure:
+            # Out of time: what is left (and what depends on it) is for other workers.
+            self._stopped = True
+            if self.result.end is StopReason.FINISHED:
+                self.result.end = StopReason.TIME_LIMIT
+                if run.set_aside:
+                    first = run.graph.task[next(iter(run.set_aside))].name
+                    why = (
+                        f"{len(run.set_aside)} task(s) not started, as they would not "
+                        f"finish before {_clock(budget.end)}: {budget.describe(first)}"
+                    )
+                else:
+                    why = (
+                        f"stopped waiting for {len(run.waiting)} task(s) held by other "
+                        f"workers: the end, {_clock(budget.end)}, is near"
+                    )
+                self.result.stop_message = why
+            return
         if run.waiting:
             waited = self.options.wait_cycle_time * self.options.nr_wait_cycles
             self._problem(
@@ -678,6 +787,14 @@ def execute(
     finally:
         if owned:
             store.close()
+
+
+def _clock(when: float) -> str:
+    """*when* (seconds since the epoch) as local ``HH:MM:SS`` (with the date if not today)."""
+    now = time.localtime()
+    then = time.localtime(when)
+    fmt = "%H:%M:%S" if then[:3] == now[:3] else "%Y-%m-%d %H:%M:%S"
+    return time.strftime(fmt, then)
 
 
 def _unlock_quietly(t: Task) -> None:

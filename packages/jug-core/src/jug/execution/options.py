@@ -46,6 +46,16 @@ class ExecutionOptions:
         Lease, in seconds, of this worker's locks (None: the store's ``lease``).
     progress : bool or None
         Show a progress line on the stream (None: when the stream is a terminal).
+    end_time : float or None
+        When this worker must be done (seconds since the epoch): a task expected to end
+        later is not started (see :mod:`jug.execution.timelimit`). None: the end of the
+        batch job this process runs in, if it has a time limit
+        (:func:`~jug.execution.timelimit.find_end_time`); ``math.inf``: no limit.
+    task_time : float or None
+        Seconds to expect of a task whose name has no recorded duration, when an end time
+        is known (None: such tasks are started whatever the time left).
+    time_margin : float
+        A task must be expected to end this many seconds before ``end_time``.
     """
 
     wait_cycle_time: float = 12.0
@@ -58,6 +68,9 @@ class ExecutionOptions:
     pdb: bool = False
     lease: float | None = None
     progress: bool | None = None
+    end_time: float | None = None
+    task_time: float | None = None
+    time_margin: float = 5.0
 
     #: The option names, in the order above (``jug execute``'s, with ``-`` for ``_``).
     FIELDS = (
@@ -71,6 +84,9 @@ class ExecutionOptions:
         "pdb",
         "lease",
         "progress",
+        "end_time",
+        "task_time",
+        "time_margin",
     )
 
     # A plain class, not a dataclass: importing dataclasses costs every worker ~5 ms.
@@ -87,6 +103,9 @@ class ExecutionOptions:
         pdb: bool = pdb,
         lease: float | None = lease,
         progress: bool | None = progress,
+        end_time: float | None = end_time,
+        task_time: float | None = task_time,
+        time_margin: float = time_margin,
     ) -> None:
         if wait_cycle_time < 0:
             raise InvalidOptionError(
@@ -100,6 +119,18 @@ class ExecutionOptions:
             )
         if lease is not None and not lease > 0:
             raise InvalidOptionError(f"the lease must be a positive number of seconds, not {lease}")
+        if end_time is not None and (end_time != end_time or end_time <= 0):
+            raise InvalidOptionError(
+                f"the end time must be a time (seconds since the epoch), not {end_time}"
+            )
+        if task_time is not None and not 0 <= task_time < float("inf"):
+            raise InvalidOptionError(
+                f"the task time (--task-time) must be a number of seconds, not {task_time}"
+            )
+        if not 0 <= time_margin < float("inf"):
+            raise InvalidOptionError(
+                f"the time margin must be a number of seconds, not {time_margin}"
+            )
         self.wait_cycle_time = wait_cycle_time
         self.nr_wait_cycles = nr_wait_cycles
         self.keep_going = keep_going
@@ -110,6 +141,9 @@ class ExecutionOptions:
         self.pdb = pdb
         self.lease = lease
         self.progress = progress
+        self.end_time = end_time
+        self.task_time = task_time
+        self.time_margin = time_margin
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:

@@ -28,6 +28,13 @@ class StopReason(StrEnum):
     #: tasks the target does not select would pass (see :attr:`ExecutionResult.stop_message`).
     #: Not a failure.
     TARGET_BLOCKED = "target-blocked"
+    #: The time left before ``end_time`` (the batch job's end) was too short for any task
+    #: left to this worker: they were not started (see :mod:`jug.execution.timelimit`).
+    #: Not a failure: the rest is for other workers or later jobs.
+    TIME_LIMIT = "time-limit"
+    #: :meth:`Executor.stop` was called (``jug execute``: the scheduler's warning signal):
+    #: no new task was started. :attr:`ExecutionResult.signal` holds the signal, if any.
+    STOPPED = "stopped"
 
 
 class TaskFailure:
@@ -72,6 +79,8 @@ class ExecutionResult:
         with :attr:`StopReason.TARGET_BLOCKED`: which tasks the barrier needs.
     problems : list of str
         One line per reason why work was left undone.
+    signal : int or None
+        With :attr:`StopReason.STOPPED`: the signal that asked the run to stop, if one did.
     """
 
     def __init__(self) -> None:
@@ -82,6 +91,7 @@ class ExecutionResult:
         self.end = StopReason.FINISHED
         self.stop_message: str | None = None
         self.problems: list[str] = []
+        self.signal: int | None = None
 
     def __repr__(self) -> str:
         return (
@@ -101,8 +111,11 @@ class ExecutionResult:
 
     @property
     def exit_code(self) -> int:
-        """0 if :attr:`ok`, or if an exit check ended the run (with its message) and no task
-        failed; else 1."""
+        """0 if :attr:`ok`, or if an exit check or the time limit ended the run (with its
+        message) and no task failed; 128 + the signal if a signal stopped it (as a shell
+        reports a process ended by that signal: the scheduler sees why); else 1."""
+        if self.end is StopReason.STOPPED and self.signal is not None:
+            return 128 + self.signal
         if self.stop_message is not None and not self.failures:
             return 0
         return 0 if self.ok else 1
