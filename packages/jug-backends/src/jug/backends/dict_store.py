@@ -16,8 +16,9 @@ snapshot. Two processes writing the same FILE do not merge: the last save wins.
 The file is a pickle of a dict in the original jug's layout (``b'result:KEY'`` → pickled
 value), which the original jug can open too, plus this store's failed marks under
 ``b'jug-failed:KEY'`` and the results' records (:mod:`jug.execution.records`) under
-``b'jug-records'`` (one dict, key → the record's JSON text). Running locks are not saved: when FILE is
-loaded, whoever held them is gone.
+``b'jug-records'``: ``{"contexts": [JSON text, ...], "records": {KEY: (context index,
+started, duration, peak_rss)}}``, plain data (the original unpickles it, and ignores it).
+Running locks are not saved: when FILE is loaded, whoever held them is gone.
 
 Locks behave as in every jug store (owner token, lease, failed marks) but, the store being
 private to one process, they only coordinate threads and objects within that process.
@@ -32,11 +33,11 @@ import pickle
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 
 from jug.atomic import write_atomically
 from jug.errors import InvalidJugdirError, StoreError
-from jug.store import Lock, LockInfo, LockOutcome, Store, as_key, decode_record, encode_record
+from jug.store import Lock, LockInfo, LockOutcome, Record, RecordContext, Store, as_key, record_dict
 
 from .encode import PICKLE_PROTOCOL
 
@@ -76,8 +77,8 @@ class dict_store(Store):
     def __init__(self, backend: str | os.PathLike[str] | None = None) -> None:
         self.backend = None if backend is None else os.fspath(backend)
         self._results: dict[str, bytes] = {}
-        # Key -> record, kept as given (the loop's records are made for this store alone).
-        self._records: dict[str, Mapping[str, Any]] = {}
+        # Key -> record, kept as given: a tuple around the run's shared context.
+        self._records: dict[str, Record] = {}
         self._locks: dict[str, LockInfo] = {}
         self._mutex = threading.RLock()
         self._dirty = False
@@ -121,11 +122,8 @@ class dict_store(Store):
             elif name.startswith(_OLD_LOCK) and value == 2:  # the original's failed mark
                 key = name[len(_OLD_LOCK) :].decode()
                 self._locks.setdefault(key, LockInfo(failed=True, error="(failed)"))
-            elif name == _RECORDS and isinstance(value, dict):
-                for k, text in value.items():
-                    record = decode_record(text) if isinstance(text, (str, bytes)) else None
-                    if isinstance(k, str) and record is not None:
-                        self._records[k] = record
+            elif name == _RECORDS:
+                self._records.update(_loaded_records(value))
 
     def save(self, path: str | os.PathLike[str] | None = None) -> None:
         """Write all results and failed marks to *path* (default: the store's file).
@@ -147,7 +145,7 @@ class dict_store(Store):
                     data[_FAILED + key.encode()] = info.to_json()
                     data[_OLD_LOCK + key.encode()] = 2
             if self._records:
-                data[_RECORDS] = _record_texts(self._records)
+                data[_RECORDS] = _saved_records(self._records)
             try:
                 write_atomically(
                     target, lambda out: pickle.dump(data, out, protocol=PICKLE_PROTOCOL)
@@ -179,14 +177,13 @@ class dict_store(Store):
         obj: Any,
         key: str | bytes,
         lock: Lock,
-        record: Mapping[str, Any] | None = None,
+        record: Record | None = None,
     ) -> None:
-        """:meth:`dump` (keeping *record*), then release *lock*, under one hold of the
-        store's mutex."""
-        if type(lock) is not dict_lock or lock.store is not self:
-            return super().dump_and_release(obj, as_key(key), lock, record)
+        """:meth:`dump` (keeping *record* as it is), then release *lock*, under one hold of
+        the store's mutex."""
         data = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)  # an unpicklable obj changes nothing
         key = as_key(key)
+        mine = lock if type(lock) is dict_lock and lock.store is self else None
         with self._mutex:
             self._results[key] = data
             if record is not None:
@@ -194,21 +191,16 @@ class dict_store(Store):
             elif self._records:
                 self._records.pop(key, None)
             self._dirty = True
-            lock._release()
-
-    # -- records ----------------------------------------------------------------------------
-
-    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
-        with self._mutex:
-            self._records.update((as_key(k), r) for k, r in records.items())
-            self._dirty = True
+            if mine is not None:
+                mine._release()
+        if mine is None:  # another store's lock: released outside this store's mutex
+            lock.release()
 
     def records(self, keys: Iterable[str | bytes] | None = None) -> dict[str, dict[str, Any]]:
         with self._mutex:
-            if keys is None:
-                return {k: dict(r) for k, r in self._records.items()}
-            found = ((k, self._records.get(k)) for k in map(as_key, keys))
-            return {k: dict(r) for k, r in found if r is not None}
+            kept = self._records
+            wanted = builtins.list(kept) if keys is None else map(as_key, keys)
+            return {k: record_dict(kept[k]) for k in wanted if k in kept}
 
     def load(self, key: str | bytes) -> Any:
         """Return the object stored under *key* (``KeyError`` if there is none)."""
@@ -277,16 +269,30 @@ class dict_store(Store):
         return n
 
 
-def _record_texts(records: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """The records as JSON text (plain data the original jug can unpickle); a record that
-    is not JSON is left out, rather than making the whole file unsavable."""
-    out = {}
-    for key, record in records.items():
-        try:
-            out[key] = encode_record(record)
-        except (TypeError, ValueError):
-            continue
-    return out
+def _saved_records(records: dict[str, Record]) -> dict[str, Any]:
+    """The records as plain data for the file: each context's JSON once, and per key the
+    index of its context and the numbers."""
+    index: dict[RecordContext, int] = {}
+    rows = {}
+    for key, (context, started, duration, peak_rss) in records.items():
+        n = index.setdefault(context, len(index))
+        rows[key] = (n, started, duration, peak_rss)
+    return {"contexts": [c.json for c in index], "records": rows}
+
+
+def _loaded_records(data: Any) -> dict[str, Record]:
+    """The records that :func:`_saved_records` wrote (none from anything else)."""
+    import json
+
+    try:
+        contexts = [RecordContext(json.loads(text)) for text in data["contexts"]]
+        return {
+            key: (contexts[n], int(started), int(duration), int(peak_rss))
+            for key, (n, started, duration, peak_rss) in data["records"].items()
+            if isinstance(key, str)
+        }
+    except (KeyError, IndexError, TypeError, ValueError):
+        return {}
 
 
 def _save_if_alive(ref: weakref.ref[dict_store]) -> None:
