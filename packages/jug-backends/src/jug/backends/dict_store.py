@@ -30,6 +30,7 @@ import atexit
 import builtins
 import os
 import pickle
+import struct
 import threading
 import time
 import weakref
@@ -55,6 +56,13 @@ _FAILED = b"jug-failed:"
 _OLD_LOCK = b"lock:"
 _RECORDS = b"jug-records"
 
+# A record is kept as a row of bytes: its context's number, its start, its duration and the
+# peak memory. Not as its tuple: an object the garbage collector tracks, kept per task, makes
+# it collect ever more often (100,000 trivial tasks: 8 times the collections, one of them a
+# full one over every task), which cost more than the rest of the record.
+_ROW = struct.Struct("=qqqq")
+_pack_row, _unpack_row = _ROW.pack, _ROW.unpack
+
 
 class dict_store(Store):
     """An in-memory store, optionally persisted to the file *backend*.
@@ -77,8 +85,10 @@ class dict_store(Store):
     def __init__(self, backend: str | os.PathLike[str] | None = None) -> None:
         self.backend = None if backend is None else os.fspath(backend)
         self._results: dict[str, bytes] = {}
-        # Key -> record, kept as given: a tuple around the run's shared context.
-        self._records: dict[str, Record] = {}
+        # Key -> its record, as a row (see _ROW) numbering its context in self._contexts.
+        self._records: dict[str, bytes] = {}
+        self._contexts: builtins.list[RecordContext] = []
+        self._context_numbers: dict[RecordContext, int] = {}
         self._locks: dict[str, LockInfo] = {}
         self._mutex = threading.RLock()
         self._dirty = False
@@ -123,7 +133,7 @@ class dict_store(Store):
                 key = name[len(_OLD_LOCK) :].decode()
                 self._locks.setdefault(key, LockInfo(failed=True, error="(failed)"))
             elif name == _RECORDS:
-                self._records.update(_loaded_records(value))
+                self._load_records(value)
 
     def save(self, path: str | os.PathLike[str] | None = None) -> None:
         """Write all results and failed marks to *path* (default: the store's file).
@@ -145,7 +155,9 @@ class dict_store(Store):
                     data[_FAILED + key.encode()] = info.to_json()
                     data[_OLD_LOCK + key.encode()] = 2
             if self._records:
-                data[_RECORDS] = _saved_records(self._records)
+                rows = {k: _unpack_row(row) for k, row in self._records.items()}
+                contexts = [c.json for c in self._contexts]
+                data[_RECORDS] = {"contexts": contexts, "records": rows}
             try:
                 write_atomically(
                     target, lambda out: pickle.dump(data, out, protocol=PICKLE_PROTOCOL)
@@ -179,15 +191,21 @@ class dict_store(Store):
         lock: Lock,
         record: Record | None = None,
     ) -> None:
-        """:meth:`dump` (keeping *record* as it is), then release *lock*, under one hold of
-        the store's mutex."""
+        """:meth:`dump` (keeping *record*), then release *lock*, under one hold of the
+        store's mutex."""
         data = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)  # an unpicklable obj changes nothing
         key = as_key(key)
+        row = None
+        if record is not None:
+            n = self._context_numbers.get(record[0])
+            if n is None:
+                n = self._number(record[0])
+            row = _pack_row(n, record[1], record[2], record[3])
         mine = lock if type(lock) is dict_lock and lock.store is self else None
         with self._mutex:
             self._results[key] = data
-            if record is not None:
-                self._records[key] = record
+            if row is not None:
+                self._records[key] = row
             elif self._records:
                 self._records.pop(key, None)
             self._dirty = True
@@ -196,11 +214,39 @@ class dict_store(Store):
         if mine is None:  # another store's lock: released outside this store's mutex
             lock.release()
 
+    def _number(self, context: RecordContext) -> int:
+        """The number of *context* in this store (numbering it, the first time)."""
+        with self._mutex:
+            n = self._context_numbers.get(context)
+            if n is None:
+                n = self._context_numbers[context] = len(self._contexts)
+                self._contexts.append(context)
+            return n
+
     def records(self, keys: Iterable[str | bytes] | None = None) -> dict[str, dict[str, Any]]:
         with self._mutex:
-            kept = self._records
+            kept, contexts = self._records, self._contexts
             wanted = builtins.list(kept) if keys is None else map(as_key, keys)
-            return {k: record_dict(kept[k]) for k in wanted if k in kept}
+            rows = {k: _unpack_row(kept[k]) for k in wanted if k in kept}
+        return {k: record_dict((contexts[n], s, d, m)) for k, (n, s, d, m) in rows.items()}
+
+    def _load_records(self, data: Any) -> None:
+        """Keep the records a saved file holds (see :meth:`save`); none if it holds
+        something else."""
+        import json
+
+        try:
+            contexts = [RecordContext(json.loads(text)) for text in data["contexts"]]
+            rows = {
+                key: _pack_row(n, started, duration, peak_rss)
+                for key, (n, started, duration, peak_rss) in data["records"].items()
+                if isinstance(key, str) and 0 <= n < len(contexts)
+            }
+        except (KeyError, TypeError, ValueError, struct.error):
+            return
+        for context in contexts:
+            self._number(context)
+        self._records.update(rows)
 
     def load(self, key: str | bytes) -> Any:
         """Return the object stored under *key* (``KeyError`` if there is none)."""
@@ -267,32 +313,6 @@ class dict_store(Store):
             self._dirty |= any(i.failed for i in self._locks.values())
             self._locks.clear()
         return n
-
-
-def _saved_records(records: dict[str, Record]) -> dict[str, Any]:
-    """The records as plain data for the file: each context's JSON once, and per key the
-    index of its context and the numbers."""
-    index: dict[RecordContext, int] = {}
-    rows = {}
-    for key, (context, started, duration, peak_rss) in records.items():
-        n = index.setdefault(context, len(index))
-        rows[key] = (n, started, duration, peak_rss)
-    return {"contexts": [c.json for c in index], "records": rows}
-
-
-def _loaded_records(data: Any) -> dict[str, Record]:
-    """The records that :func:`_saved_records` wrote (none from anything else)."""
-    import json
-
-    try:
-        contexts = [RecordContext(json.loads(text)) for text in data["contexts"]]
-        return {
-            key: (contexts[n], int(started), int(duration), int(peak_rss))
-            for key, (n, started, duration, peak_rss) in data["records"].items()
-            if isinstance(key, str)
-        }
-    except (KeyError, IndexError, TypeError, ValueError):
-        return {}
 
 
 def _save_if_alive(ref: weakref.ref[dict_store]) -> None:
