@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from jug.backends.file_store import file_store
-from jug.store import as_key
+from jug.store import RecordContext, as_key, record_dict
+from jug.testing.store_contract import record
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 ORIGINAL = os.environ.get("JUG_ORIGINAL_PYTHON", "/tmp/origjug/bin/python")
@@ -269,7 +270,7 @@ def test_original_dict_store_reads_our_file_with_records(tmp_path, python_run):
     ours = dict_store(path)
     lock = ours.getlock(k("a"))
     assert lock.get()
-    ours.dump_and_release([1, 2], k("a"), lock, {"started": 1.0, "ended": 2.0, "host": "n1"})
+    ours.dump_and_release([1, 2], k("a"), lock, (RecordContext({"host": "n1"}), 10**9, 10**9, 7))
     ours.close()
     proc = python_run(
         """
@@ -283,15 +284,21 @@ def test_original_dict_store_reads_our_file_with_records(tmp_path, python_run):
         python=ORIGINAL,
     )
     assert proc.stdout.strip() == f"[1, 2] [b'{k('a')}']"
-    assert dict_store(path).record(k("a")) == {"started": 1.0, "ended": 2.0, "host": "n1"}
+    assert dict_store(path).record(k("a")) == {
+        "host": "n1",
+        "started": 1.0,
+        "ended": 2.0,
+        "duration": 1.0,
+        "peak_rss": 7,
+    }
 
 
 @needs_original
 def test_original_cleanup_keeps_the_record_logs(fstore, python_run):
-    for name in ("keep", "drop"):
+    for i, name in enumerate(("keep", "drop")):
         lock = fstore.getlock(k(name))
         assert lock.get()
-        fstore.dump_and_release(name, k(name), lock, {"name": name})
+        fstore.dump_and_release(name, k(name), lock, record(i))
     fstore.close()
     python_run(
         """
@@ -311,4 +318,4 @@ def test_original_cleanup_keeps_the_record_logs(fstore, python_run):
     )
     store = file_store(fstore.jugdir)
     assert sorted(map(as_key, store.list())) == [k("keep")]
-    assert store.records([k("keep")]) == {k("keep"): {"name": "keep"}}
+    assert store.records([k("keep")]) == {k("keep"): record_dict(record(0))}

@@ -91,6 +91,43 @@ def test_reads_a_file_in_the_original_layout(tmp_path):
     assert store.getlock("def").is_failed()
 
 
+def test_records_are_saved_with_each_context_once(tmp_path):
+    from jug.store import RecordContext, record_dict
+
+    path = tmp_path / "r.pickle"
+    store = dict_store(path)
+    one, two = RecordContext({"host": "n1"}), RecordContext({"host": "n2", "nested": [1]})
+    records = {k(f"t{i}"): (one if i % 2 else two, 10**18 + i, i, 100 + i) for i in range(6)}
+    for key, rec in records.items():
+        lock = store.getlock(key)
+        assert lock.get()
+        store.dump_and_release(key, key, lock, rec)
+    store.remove(k("t0"))
+    store.close()
+    with open(path, "rb") as f:
+        saved = pickle.load(f)[b"jug-records"]
+    assert saved["contexts"] == [two.json, one.json]  # plain data: texts and tuples
+    assert saved["records"][k("t3")] == (1, 10**18 + 3, 3, 103) and k("t0") not in saved["records"]
+    again = dict_store(path)
+    del records[k("t0")]
+    assert again.records() == {key: record_dict(rec) for key, rec in records.items()}
+    lock = again.getlock(k("t9"))
+    assert lock.get()
+    again.dump_and_release(9, k("t9"), lock, (one, 10**18, 9, 9))
+    again.dump_and_release(10, k("t10"), lock, (one, 10**18, 10, 10))
+    assert again.record(k("t9"))["host"] == again.record(k("t10"))["host"] == "n1"
+    assert len(again._contexts) == 3  # the two loaded, and `one`, kept once more
+
+
+def test_records_a_file_holds_in_another_shape_are_ignored(tmp_path):
+    path = tmp_path / "r.pickle"
+    for records in ({"a": '{"started": 1}'}, {"contexts": ["{}"], "records": {"a": (5, 1, 1, 1)}}):
+        with open(path, "wb") as f:
+            pickle.dump({b"result:a": pickle.dumps("v"), b"jug-records": records}, f)
+        store = dict_store(path)
+        assert store.load("a") == "v" and store.records() == {}
+
+
 def test_bad_file_is_a_clear_error(tmp_path):
     path = tmp_path / "r.pickle"
     path.write_bytes(b"this is not a pickle")

@@ -17,7 +17,7 @@ import pytest
 
 from jug.backends.file_store import file_store
 from jug.errors import CorruptResultError, JugError, StoreError
-from jug.store import LockInfo, as_key
+from jug.store import LockInfo, RecordContext, as_key, record_dict
 
 
 def k(name: str) -> str:
@@ -474,17 +474,25 @@ def test_numpy_not_imported_for_plain_objects(fstore, python_run):
     assert "numpy" not in proc.stderr
 
 
+def _saved(store, key, i, context=None):
+    """Save *i* under *key* with a record of *i* in *context* (default: one of its own)."""
+    lock = store.getlock(key)
+    assert lock.get()
+    rec = (context or RecordContext({"i": i}), 10**18 + i, i, 1000 + i)
+    store.dump_and_release(i, key, lock, rec)
+    return record_dict(rec)
+
+
 def test_record_logs_idle_for_an_hour_are_merged_by_cleanup(tmp_path):
     """Logs nobody writes to any more are merged into one, without the removed results'
-    records; a log still being written gets tombstones instead."""
+    records; a log still being written gets voids instead."""
 
     jugdir = tmp_path / "p.jugdata"
     keys = [hashlib.sha1(str(i).encode()).hexdigest() for i in range(6)]
-    for i, key in enumerate(keys[:4]):  # four processes' worth of logs
+    expected = {}
+    for i, key in enumerate(keys[:4]):  # four processes' worth of logs, a context each
         store = file_store(jugdir)
-        lock = store.getlock(key)
-        assert lock.get()
-        store.dump_and_release(i, key, lock, {"i": i})
+        expected[key] = _saved(store, key, i)
         store.close()
     packs = jugdir / "packs"
     old = time.time() - 2 * 3600
@@ -492,15 +500,60 @@ def test_record_logs_idle_for_an_hour_are_merged_by_cleanup(tmp_path):
         os.utime(log, (old, old))
     live = file_store(jugdir)  # a worker still writing its log
     for i, key in enumerate(keys[4:], 4):
-        lock = live.getlock(key)
-        assert lock.get()
-        live.dump_and_release(i, key, lock, {"i": i})
+        expected[key] = _saved(live, key, i)
     assert len(list(packs.iterdir())) == 5
 
     cleaner = file_store(jugdir)
     cleaner.cleanup([keys[0], keys[1], keys[4]])
     logs = sorted(packs.iterdir())
-    assert len(logs) == 3  # the merged one, the live worker's, the cleaner's tombstones
-    assert file_store(jugdir).records() == {keys[0]: {"i": 0}, keys[1]: {"i": 1}, keys[4]: {"i": 4}}
-    assert live.records() == {keys[0]: {"i": 0}, keys[1]: {"i": 1}, keys[4]: {"i": 4}}
+    assert len(logs) == 3  # the merged one, the live worker's, the cleaner's voids
+    kept = {key: expected[key] for key in (keys[0], keys[1], keys[4])}
+    assert file_store(jugdir).records() == kept
+    assert live.records() == kept
+    lines = [json.loads(line) for log in logs for line in log.read_text().splitlines()]
+    contexts = sorted(line[1]["i"] for line in lines if isinstance(line[0], int))
+    assert contexts == [0, 1, 4, 5]  # the merged log keeps the contexts of what it keeps
     live.close()
+
+
+def test_the_record_log_format(tmp_path):
+    """A context line once per log and context, a line of numbers per result, a void line
+    per result removed or saved without a record; lines of another shape are skipped."""
+    jugdir = tmp_path / "p.jugdata"
+    store = file_store(jugdir)
+    shared = RecordContext({"host": "n1", "pid": 1})
+    first = _saved(store, k("a"), 1, shared)
+    _saved(store, k("b"), 2, RecordContext({"host": "n2", "pid": 2}))
+    third = _saved(store, k("c"), 3, shared)
+    store.dump(4, k("b"))  # without a record: b's is void
+    (log,) = (jugdir / "packs").iterdir()
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    void_time = lines[-1][1]
+    assert lines == [
+        [0, {"host": "n1", "pid": 1}],
+        [k("a"), 0, 10**18 + 1, 1, 1001],
+        [1, {"host": "n2", "pid": 2}],
+        [k("b"), 1, 10**18 + 2, 2, 1002],
+        [k("c"), 0, 10**18 + 3, 3, 1003],
+        [k("b"), void_time],
+    ]
+    assert abs(void_time / 1e9 - time.time()) < 60
+    reader = file_store(jugdir)
+    assert reader.records() == {k("a"): first, k("c"): third}
+    with open(log, "a") as out:  # damage, and lines of unknown shapes, are skipped
+        out.write('["x", {"started": 1}]\n{"not": "a list"}\n[7, 1, 2]\n[0, {"broken"\n')
+        out.write(f'["{k("d")}",5,1,1,1]\n')  # an unknown context
+    fourth = _saved(store, k("e"), 5, shared)  # appended after the damage
+    assert reader.records() == {k("a"): first, k("c"): third, k("e"): fourth}
+    assert file_store(jugdir).records() == {k("a"): first, k("c"): third, k("e"): fourth}
+    store.close()  # a new log starts with the contexts it uses
+    _saved(store, k("f"), 6, shared)
+    new = [p for p in (jugdir / "packs").iterdir() if p != log]
+    assert [json.loads(x) for x in new[0].read_text().splitlines()][0] == [0, dict(shared.fields)]
+    assert file_store(jugdir).records()[k("f")]["host"] == "n1"
+
+
+def test_keys_that_need_escaping_in_json_are_refused(fstore):
+    for bad in ('ab"cd', "ab\x01cd", "ab\x7fcd"):
+        with pytest.raises(ValueError, match="invalid store key"):
+            fstore.dump(1, bad)

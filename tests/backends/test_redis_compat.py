@@ -23,7 +23,8 @@ import pytest
 
 from jug.backends.file_store import file_store
 from jug.backends.redis_store import redis_store
-from jug.store import as_key
+from jug.store import as_key, record_dict
+from jug.testing.store_contract import record
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 ORIGINAL = os.environ.get("JUG_ORIGINAL_PYTHON", "/tmp/origjug/bin/python")
@@ -261,10 +262,10 @@ def test_original_and_ours_share_a_project(redis_server, tmp_path):
 @needs_original
 def test_original_cleanup_keeps_our_records(redis_server, python_run):
     store = redis_store(redis_server.url)
-    for name in ("keep", "drop"):
+    for i, name in enumerate(("keep", "drop")):
         lock = store.getlock(k(name))
         assert lock.get()
-        store.dump_and_release(name, k(name), lock, {"name": name})
+        store.dump_and_release(name, k(name), lock, record(i))
     python_run(
         """
         import sys
@@ -287,8 +288,8 @@ def test_original_cleanup_keeps_our_records(redis_server, python_run):
     assert sorted(map(as_key, store.list())) == [k("keep")]
     # The original deleted only results: both records are still there; ours drops the other.
     assert store.records([k("keep"), k("drop")]) == {
-        k("keep"): {"name": "keep"},
-        k("drop"): {"name": "drop"},
+        k("keep"): record_dict(record(0)),
+        k("drop"): record_dict(record(1)),
     }
     store.cleanup([k("keep")])
-    assert store.records() == {k("keep"): {"name": "keep"}}
+    assert store.records() == {k("keep"): record_dict(record(0))}

@@ -23,7 +23,7 @@ from jug.execution import (
 )
 from jug.execution.rates import RateMeter, eta, format_rate, format_seconds, rate_from_records
 from jug.execution.records import ProvenanceRecorder, batch_job
-from jug.store import decode_record, encode_record
+from jug.store import RecordContext, record_dict
 from jug.task import alltasks
 from jug.testing import MemoryStore
 
@@ -132,7 +132,7 @@ def test_a_store_without_records_has_no_provenance():
     assert execute([t], s).ok
     assert t.value() == 2
     assert t.provenance() is None
-    assert s.records() == {} and s.record_texts == {}
+    assert s.records() == {} and s.records_kept == {}
 
 
 def test_no_provenance_without_a_result_or_after_removal(store):
@@ -157,34 +157,78 @@ def test_a_failed_task_has_no_provenance(store):
     assert t.provenance() is None
 
 
-def test_the_recorders_json_is_the_json_of_its_dict(monkeypatch):
-    for env in ({}, {"LSB_JOBID": "5", "LSB_JOBINDEX": "2"}):
-        for k, v in env.items():
-            monkeypatch.setenv(k, v)
-        record = ProvenanceRecorder().record(1733500000.1234567, 1.23456789e-05)
-        text = encode_record(record)  # the fast way: times to the µs, durations to the ns
-        back = json.loads(text)
-        assert back == {
-            **record,
-            "started": 1733500000.123457,
-            "ended": 1733500000.123469,
-            "duration": 1.2346e-05,
-        }
-        assert list(back) == list(record)
+def test_every_record_of_a_run_shares_one_context(store):
+    tasks = [quick(i) for i in range(5)]
+    assert execute(tasks, store).ok
+    kept = [store.records_kept[t.key()] for t in tasks]
+    context = kept[0][0]
+    assert all(record[0] is context for record in kept)  # kept as given: one object
+    assert dict(context.fields) == {
+        "host": os.uname().nodename,
+        "pid": os.getpid(),
+        "jug": __version__,
+        "python": "{}.{}.{}".format(*sys.version_info[:3]),
+    }
+    for (_, started, duration, peak_rss), t in zip(kept, tasks, strict=True):
+        assert type(started) is type(duration) is type(peak_rss) is int
+        assert store.record(t.key()) == record_dict((context, started, duration, peak_rss))
+
+
+def test_a_record_reads_as_a_dict_of_its_context_and_numbers(monkeypatch):
+    monkeypatch.setenv("LSB_JOBID", "5")
+    monkeypatch.setenv("LSB_JOBINDEX", "2")
     recorder = ProvenanceRecorder()
-    record = recorder.record(1733500000.125, 0.5)
-    text = encode_record(record)
-    assert json.loads(text) == dict(record) and decode_record(text) == dict(record)
-    record["started"] = float("nan")
+    record = recorder.record(1733500000123456789, 12345)
+    assert record[0] is recorder.context and record[1:3] == (1733500000123456789, 12345)
+    assert record[3] == recorder.rss > 10 * 2**20
+    mine = record_dict(record)
+    assert mine == {
+        **recorder.context.fields,
+        "started": 1733500000.1234567,
+        "ended": 1733500000.1234691,
+        "duration": 1.2345e-05,
+        "peak_rss": record[3],
+    }
+    assert (mine["job"], mine["scheduler"]) == ("5[2]", "lsf")
+    mine["host"] = "elsewhere"  # a new dict each time: the context is untouched
+    assert record_dict(record)["host"] == os.uname().nodename
+    p = Provenance(mine)
+    assert p.duration == 1.2345e-05 and p.job == "5[2]"
+
+
+def test_short_tasks_reuse_a_recent_peak_memory():
+    recorder = ProvenanceRecorder()
+    now = time.time_ns()
+    first = recorder.record(now, 10_000)  # nothing measured yet: measured
+    assert first[3] == recorder.rss > 10 * 2**20
+    recorder.rss = -1  # what a new measurement would change
+    for i in range(ProvenanceRecorder.RSS_EVERY):  # shorter than a millisecond: reused
+        assert recorder.record(now + i, 999_999)[3] == -1
+    assert recorder.record(now, 10)[3] == first[3]  # RSS_EVERY short tasks later: measured
+    recorder.rss = -1
+    assert recorder.record(now, 1_000_000)[3] == first[3]  # 1 ms or more: measured
+
+
+def test_a_record_context_is_json_made_once():
+    flat = {"host": "node17", "pid": 4242, "gpu": None, "array": True, "jug": "3.0"}
+    context = RecordContext(flat)
+    assert context.json == json.dumps(flat, separators=(",", ":"))
+    assert context.fields == flat and context.fields is not flat
+    with pytest.raises(TypeError):
+        context.fields["host"] = "x"  # type: ignore[index]  # read-only
+    unusual = RecordContext({"host": 'n"ode\\é', "load": 0.25, "code": ("sha1", [1, 2])})
+    assert json.loads(unusual.json) == dict(unusual.fields)
+    assert unusual.fields["code"] == ["sha1", [1, 2]]  # as JSON reads it back
+    assert unusual.json.isascii()
     with pytest.raises(ValueError):
-        encode_record(record)
-    record["started"] = 1733500000.125
-    assert record["ended"] == 1733500000.625
-    record["code"] = "sha1:abc"  # a later addition (a fingerprint, say) is kept too
-    assert json.loads(encode_record(record)) == {**dict(record), "code": "sha1:abc"}
-    del record["code"]
-    record.update(extra=[1, 2])
-    assert json.loads(encode_record(record))["extra"] == [1, 2]
+        RecordContext({"load": float("nan")})
+    with pytest.raises(TypeError):
+        RecordContext({"f": lambda: None})
+    with pytest.raises(TypeError):
+        RecordContext({1: "x"})
+    for number in ("started", "ended", "duration", "peak_rss"):
+        with pytest.raises(ValueError, match="one of a record's numbers"):
+            RecordContext({number: 1})
 
 
 def test_records_that_are_not_provenance_are_ignored():

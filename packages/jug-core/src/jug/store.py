@@ -31,11 +31,13 @@ Locks are *leases*: a lock records its owner and a heartbeat that the holder ref
 the task runs. A lock whose heartbeat is older than its lease is stale, and the next worker
 that tries to take it reclaims it, so a killed worker never blocks a task forever.
 
-Beside each result a store may keep a *record*: a small JSON object describing it (the
-execution loop records where, when and how a task ran: see :mod:`jug.execution.records`).
-Records are written with the result (:meth:`Store.dump_and_release`), read in bulk
-(:meth:`Store.records`), and kept only by stores whose :attr:`Store.keeps_records` is true;
-the default of a store that cannot keep them is to keep none.
+Beside each result a store may keep a *record* of how it was computed: a
+:class:`RecordContext` shared by many results (host, pid, versions...) plus a few numbers
+of that result (start, duration, peak memory; see :data:`Record` and
+:mod:`jug.execution.records`). Records are written with the result
+(:meth:`Store.dump_and_release`), read in bulk as dicts (:meth:`Store.records`), and kept
+only by stores whose :attr:`Store.keeps_records` is true; the default of a store that
+cannot keep them is to keep none.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from types import MappingProxyType
 
 from .execution.states import TaskState
 
@@ -59,12 +62,12 @@ __all__ = [
     "Lock",
     "LockInfo",
     "LockOutcome",
+    "Record",
+    "RecordContext",
     "Store",
     "active_keys",
     "as_key",
-    "decode_record",
-    "encode_record",
-    "register_record_encoder",
+    "record_dict",
 ]
 
 #: Default lease length in seconds (``jug execute --lease``).
@@ -297,46 +300,112 @@ def _needs_no_escape(text: Any) -> bool:
     )
 
 
-# Functions that write the JSON of the records they recognise faster than json.dumps (the
-# execution loop's provenance records: see register_record_encoder).
-_RECORD_ENCODERS: builtins.list[Any] = []
+class RecordContext:
+    """What the records of many results share: where and how they were computed.
 
+    A result's record (:data:`Record`) is a context plus the numbers of that result. The
+    execution loop makes one context per run (host, pid, versions, batch job: see
+    :mod:`jug.execution.records`) and gives the same object with every result, so that a
+    store keeps it once (an object it holds, a line of a log) rather than once per result.
+    A context never changes once made, and is compared by identity: other fields make
+    another context.
 
-def register_record_encoder(encoder: Any) -> None:
-    """Have :func:`encode_record` try *encoder* first: ``encoder(record)`` returns the
-    compact JSON text of a record it recognises (the record's values, floats possibly
-    rounded to what the record's meaning needs), or ``None``. Only the latest few
-    registered are kept."""
-    _RECORD_ENCODERS.insert(0, encoder)
-    del _RECORD_ENCODERS[4:]
+    Parameters
+    ----------
+    fields : mapping
+        JSON values under ``str`` names; none named like a record's numbers (``started``,
+        ``ended``, ``duration``, ``peak_rss``).
 
-
-def encode_record(record: Mapping[str, Any]) -> str:
-    """The compact JSON text of a result *record*, as the built-in stores keep it.
+    Attributes
+    ----------
+    fields : mapping
+        The fields, read-only (a value that JSON has no exact form for, such as a tuple,
+        is kept as JSON reads it back: a list).
+    json : str
+        The fields as compact JSON (one object), made once.
 
     Raises
     ------
     TypeError, ValueError
-        If *record* is not JSON-serialisable (or holds a NaN or an infinity).
+        If *fields* is not a mapping of JSON values, or uses a name of the numbers.
     """
-    for encoder in _RECORD_ENCODERS:
-        text: str | None = encoder(record)
-        if text is not None:
-            return text
-    import json
 
-    return json.dumps(dict(record), separators=(",", ":"), allow_nan=False)
+    __slots__ = ("_flat", "fields", "json")
+
+    fields: MappingProxyType[str, Any]
+    json: str
+
+    def __init__(self, fields: Mapping[str, Any]) -> None:
+        own = dict(fields)
+        for name in own:
+            if type(name) is not str:
+                raise TypeError(f"a record context's field names are str, not {name!r}")
+            if name in _NUMBERS:
+                raise ValueError(f"{name!r} is one of a record's numbers, not a context field")
+        text = _flat_json(own)
+        #: Whether every value is a str, int, bool or None (nothing a reader could change).
+        self._flat = text is not None
+        if text is None:  # nested or unusual values: json checks them, and normalises
+            import json
+
+            text = json.dumps(own, separators=(",", ":"), allow_nan=False)
+            own = json.loads(text)
+        self.fields = MappingProxyType(own)
+        self.json = text
+
+    def __repr__(self) -> str:
+        return f"RecordContext({self.json})"
 
 
-def decode_record(text: str | bytes) -> dict[str, Any] | None:
-    """The record that :func:`encode_record` wrote, or ``None`` if *text* is not one."""
-    import json
+#: A result's record, as the execution loop gives it to :meth:`Store.dump_and_release`:
+#: ``(context, started, duration, peak_rss)``, a :class:`RecordContext` shared by many
+#: results, then this result's start (``time.time_ns()``: nanoseconds since the epoch),
+#: how long it ran (nanoseconds) and the worker's peak resident memory (bytes). A plain
+#: tuple: it is made once per task. :func:`record_dict` is what a reader sees.
+Record = tuple[RecordContext, int, int, int]
 
-    try:
-        value = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
+# The names of a record's numbers, as record_dict gives them.
+_NUMBERS = frozenset({"started", "ended", "duration", "peak_rss"})
+
+
+def record_dict(record: Record) -> dict[str, Any]:
+    """The record as :meth:`Store.records` hands it out: a new dict of the context's
+    fields plus ``started`` and ``ended`` (seconds since the epoch), ``duration``
+    (seconds) and ``peak_rss`` (bytes)."""
+    context, started, duration, peak_rss = record
+    if context._flat:
+        out = context.fields.copy()
+    else:  # nested values, which the reader may change: its own copy
+        import json
+
+        out = json.loads(context.json)
+    # Integer division by an integer: correctly rounded (a float of the nanoseconds is not).
+    out["started"] = started / 1_000_000_000
+    out["ended"] = (started + duration) / 1_000_000_000
+    out["duration"] = duration / 1_000_000_000
+    out["peak_rss"] = peak_rss
+    return out
+
+
+def _flat_json(fields: dict[str, Any]) -> str | None:
+    """The compact JSON of *fields* if every value is a plain ``str`` (nothing to escape),
+    ``int``, ``bool`` or ``None``, else ``None``: the loop's context without importing
+    :mod:`json` (a few milliseconds of every worker's start)."""
+    parts = []
+    for name, value in fields.items():
+        kind = type(value)
+        if kind is str and _needs_no_escape(value):
+            text = f'"{value}"'
+        elif kind is int:
+            text = str(value)
+        elif kind is bool or value is None:
+            text = "true" if value is True else "false" if value is False else "null"
+        else:
+            return None
+        if not _needs_no_escape(name):
+            return None
+        parts.append(f'"{name}":{text}')
+    return "{" + ",".join(parts) + "}"
 
 
 def _deep_copy(obj: Any) -> Any:
@@ -647,40 +716,32 @@ class Store(ABC):
         return _LOCKED
 
     def dump_and_release(
-        self, obj: Any, key: str, lock: Lock, record: Mapping[str, Any] | None = None
+        self, obj: Any, key: str, lock: Lock, record: Record | None = None
     ) -> None:
-        """Store *obj* under *key* (and its *record*, if the store keeps records), then
+        """Store *obj* under *key* (with its *record*, if the store keeps records), then
         release *lock* (held by the caller).
 
         The result and its record are saved before the lock goes, so no worker sees the
-        task unlocked and without a result. A record replaces any earlier record of *key*.
-        The default saves the result with :meth:`dump` and the record with
-        :meth:`save_records`; a store may do all of it in one operation.
+        task unlocked and without a result. A record replaces any earlier record of *key*;
+        a result saved without one (here or by :meth:`dump`) voids it. The default saves
+        the result with :meth:`dump` and drops the record: a store that keeps records
+        overrides this method and :meth:`records`, and may do it all in one operation.
 
         Parameters
         ----------
-        record : mapping, optional
-            A JSON object (``str`` keys; values ``None``, ``bool``, ``int``, ``float``,
-            ``str``, lists and mappings of those) describing the result. Dropped by a
-            store that does not keep records.
+        record : Record, optional
+            ``(context, started, duration, peak_rss)`` (see :data:`Record`): a store
+            keeps the :class:`RecordContext` once for the many results that share it (it
+            is the same object), and the three numbers per result.
         """
         self.dump(obj, key)
-        if record is not None and self.keeps_records:
-            self.save_records({as_key(key): record})
         lock.release()
 
     # -- records ----------------------------------------------------------------------------
 
-    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:  # noqa: B027
-        """Keep *records* (key → record), each replacing any earlier record of its key.
-
-        The default keeps nothing (:attr:`keeps_records` is ``False``); a store that keeps
-        records overrides this, :meth:`records` and :attr:`keeps_records`.
-        """
-
     def records(self, keys: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-        """The records of *keys* (default: every record), as new dicts; keys without a
-        record are left out.
+        """The records of *keys* (default: every record), as new dicts (see
+        :func:`record_dict`); keys without a record are left out.
 
         Answered in bulk (one listing or a round trip per batch), like :meth:`can_load_many`.
         A record describes the result stored with it; once that result is removed, a store

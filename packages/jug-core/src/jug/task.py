@@ -13,7 +13,7 @@ import pickle
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 
 from .errors import LockNotHeldError, ResultNotAvailableError, TaskHashError
 from .hash import (
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .execution.records import Provenance
+    from .store import Record
 
 __all__ = [
     "CachedFunction",
@@ -405,7 +406,7 @@ class Task(TaskletMixin):
         else:
             self.store.getlock(self.key()).force_release()
 
-    def save_and_unlock(self, result: Any, record: Mapping[str, Any] | None = None) -> None:
+    def save_and_unlock(self, result: Any, record: Record | None = None) -> None:
         """Save *result* as this task's result and release its lock, which must be held.
 
         Used after ``run(save=False)`` by the execution loop: the store does both in as few

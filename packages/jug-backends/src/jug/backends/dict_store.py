@@ -16,8 +16,9 @@ snapshot. Two processes writing the same FILE do not merge: the last save wins.
 The file is a pickle of a dict in the original jug's layout (``b'result:KEY'`` → pickled
 value), which the original jug can open too, plus this store's failed marks under
 ``b'jug-failed:KEY'`` and the results' records (:mod:`jug.execution.records`) under
-``b'jug-records'`` (one dict, key → the record's JSON text). Running locks are not saved: when FILE is
-loaded, whoever held them is gone.
+``b'jug-records'``: ``{"contexts": [JSON text, ...], "records": {KEY: (context index,
+started, duration, peak_rss)}}``, plain data (the original unpickles it, and ignores it).
+Running locks are not saved: when FILE is loaded, whoever held them is gone.
 
 Locks behave as in every jug store (owner token, lease, failed marks) but, the store being
 private to one process, they only coordinate threads and objects within that process.
@@ -29,10 +30,11 @@ import atexit
 import builtins
 import os
 import pickle
+import struct
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 
 from jug.atomic import write_atomically
 from jug.errors import InvalidJugdirError, StoreError
@@ -40,11 +42,12 @@ from jug.store import (
     Lock,
     LockInfo,
     LockOutcome,
+    Record,
+    RecordContext,
     Store,
     active_keys,
     as_key,
-    decode_record,
-    encode_record,
+    record_dict,
 )
 
 from .encode import PICKLE_PROTOCOL
@@ -62,6 +65,13 @@ _RESULT = b"result:"
 _FAILED = b"jug-failed:"
 _OLD_LOCK = b"lock:"
 _RECORDS = b"jug-records"
+
+# A record is kept as a row of bytes: its context's number, its start, its duration and the
+# peak memory. Not as its tuple: an object the garbage collector tracks, kept per task, makes
+# it collect ever more often (100,000 trivial tasks: 8 times the collections, one of them a
+# full one over every task), which cost more than the rest of the record.
+_ROW = struct.Struct("=qqqq")
+_pack_row, _unpack_row = _ROW.pack, _ROW.unpack
 
 
 class dict_store(Store):
@@ -85,8 +95,10 @@ class dict_store(Store):
     def __init__(self, backend: str | os.PathLike[str] | None = None) -> None:
         self.backend = None if backend is None else os.fspath(backend)
         self._results: dict[str, bytes] = {}
-        # Key -> record, kept as given (the loop's records are made for this store alone).
-        self._records: dict[str, Mapping[str, Any]] = {}
+        # Key -> its record, as a row (see _ROW) numbering its context in self._contexts.
+        self._records: dict[str, bytes] = {}
+        self._contexts: builtins.list[RecordContext] = []
+        self._context_numbers: dict[RecordContext, int] = {}
         self._locks: dict[str, LockInfo] = {}
         self._mutex = threading.RLock()
         self._dirty = False
@@ -130,11 +142,8 @@ class dict_store(Store):
             elif name.startswith(_OLD_LOCK) and value == 2:  # the original's failed mark
                 key = name[len(_OLD_LOCK) :].decode()
                 self._locks.setdefault(key, LockInfo(failed=True, error="(failed)"))
-            elif name == _RECORDS and isinstance(value, dict):
-                for k, text in value.items():
-                    record = decode_record(text) if isinstance(text, (str, bytes)) else None
-                    if isinstance(k, str) and record is not None:
-                        self._records[k] = record
+            elif name == _RECORDS:
+                self._load_records(value)
 
     def save(self, path: str | os.PathLike[str] | None = None) -> None:
         """Write all results and failed marks to *path* (default: the store's file).
@@ -156,7 +165,9 @@ class dict_store(Store):
                     data[_FAILED + key.encode()] = info.to_json()
                     data[_OLD_LOCK + key.encode()] = 2
             if self._records:
-                data[_RECORDS] = _record_texts(self._records)
+                rows = {k: _unpack_row(row) for k, row in self._records.items()}
+                contexts = [c.json for c in self._contexts]
+                data[_RECORDS] = {"contexts": contexts, "records": rows}
             try:
                 write_atomically(
                     target, lambda out: pickle.dump(data, out, protocol=PICKLE_PROTOCOL)
@@ -188,36 +199,64 @@ class dict_store(Store):
         obj: Any,
         key: str | bytes,
         lock: Lock,
-        record: Mapping[str, Any] | None = None,
+        record: Record | None = None,
     ) -> None:
         """:meth:`dump` (keeping *record*), then release *lock*, under one hold of the
         store's mutex."""
-        if type(lock) is not dict_lock or lock.store is not self:
-            return super().dump_and_release(obj, as_key(key), lock, record)
         data = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)  # an unpicklable obj changes nothing
         key = as_key(key)
+        row = None
+        if record is not None:
+            n = self._context_numbers.get(record[0])
+            if n is None:
+                n = self._number(record[0])
+            row = _pack_row(n, record[1], record[2], record[3])
+        mine = lock if type(lock) is dict_lock and lock.store is self else None
         with self._mutex:
             self._results[key] = data
-            if record is not None:
-                self._records[key] = record
+            if row is not None:
+                self._records[key] = row
             elif self._records:
                 self._records.pop(key, None)
             self._dirty = True
-            lock._release()
+            if mine is not None:
+                mine._release()
+        if mine is None:  # another store's lock: released outside this store's mutex
+            lock.release()
 
-    # -- records ----------------------------------------------------------------------------
-
-    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+    def _number(self, context: RecordContext) -> int:
+        """The number of *context* in this store (numbering it, the first time)."""
         with self._mutex:
-            self._records.update((as_key(k), r) for k, r in records.items())
-            self._dirty = True
+            n = self._context_numbers.get(context)
+            if n is None:
+                n = self._context_numbers[context] = len(self._contexts)
+                self._contexts.append(context)
+            return n
 
     def records(self, keys: Iterable[str | bytes] | None = None) -> dict[str, dict[str, Any]]:
         with self._mutex:
-            if keys is None:
-                return {k: dict(r) for k, r in self._records.items()}
-            found = ((k, self._records.get(k)) for k in map(as_key, keys))
-            return {k: dict(r) for k, r in found if r is not None}
+            kept, contexts = self._records, self._contexts
+            wanted = builtins.list(kept) if keys is None else map(as_key, keys)
+            rows = {k: _unpack_row(kept[k]) for k in wanted if k in kept}
+        return {k: record_dict((contexts[n], s, d, m)) for k, (n, s, d, m) in rows.items()}
+
+    def _load_records(self, data: Any) -> None:
+        """Keep the records a saved file holds (see :meth:`save`); none if it holds
+        something else."""
+        import json
+
+        try:
+            contexts = [RecordContext(json.loads(text)) for text in data["contexts"]]
+            rows = {
+                key: _pack_row(n, started, duration, peak_rss)
+                for key, (n, started, duration, peak_rss) in data["records"].items()
+                if isinstance(key, str) and 0 <= n < len(contexts)
+            }
+        except (KeyError, TypeError, ValueError, struct.error):
+            return
+        for context in contexts:
+            self._number(context)
+        self._records.update(rows)
 
     def load(self, key: str | bytes) -> Any:
         """Return the object stored under *key* (``KeyError`` if there is none)."""
@@ -289,18 +328,6 @@ class dict_store(Store):
             self._dirty |= any(i.failed for i in self._locks.values())
             self._locks.clear()
         return n
-
-
-def _record_texts(records: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """The records as JSON text (plain data the original jug can unpickle); a record that
-    is not JSON is left out, rather than making the whole file unsavable."""
-    out = {}
-    for key, record in records.items():
-        try:
-            out[key] = encode_record(record)
-        except (TypeError, ValueError):
-            continue
-    return out
 
 
 def _save_if_alive(ref: weakref.ref[dict_store]) -> None:

@@ -68,11 +68,11 @@ import errno
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 
 from jug.atomic import write_atomically
 from jug.errors import CorruptResultError, StoreError
-from jug.store import Lock, LockInfo, Store, active_keys, as_key, encode_record
+from jug.store import Lock, LockInfo, Record, Store, active_keys, as_key
 
 from ._file_records import RecordLogs
 from .encode import (
@@ -129,8 +129,10 @@ _STALE_MUTEX_AGE = 60.0
 # Modification time of a failed mark (the original jug's convention).
 _FAILED_MTIME = 1.0
 # A key names the file SHARD/REST with SHARD = key[:2]: neither part may be hidden (temporary
-# files are) or leave its directory.
-_VALID_KEY = re.compile(r"[^./\\\0][^/\\\0][^./\\\0][^/\\\0]*")
+# files are) or leave its directory. Nor may a key hold a quote or a control character, so
+# that the record logs write it as it is in JSON.
+_NOT_IN_KEY = r'/\\\x00-\x1f\x7f"'
+_VALID_KEY = re.compile(f"[^.{_NOT_IN_KEY}][^{_NOT_IN_KEY}][^.{_NOT_IN_KEY}][^{_NOT_IN_KEY}]*")
 _ORIGINAL_LOCK = re.compile(rb"PID\s+(\d+)\s+on\s+HOSTNAME\s+(\S+)")
 
 _REASONS = {
@@ -315,40 +317,32 @@ class file_store(Store):
         """
         key = self._dump(obj, key)
         if self._records.has_logs():  # any record of the replaced result is void now
-            self._append_records([(key, None)])
+            self._void_records([key])
 
     def dump_and_release(
         self,
         obj: Any,
         key: str | bytes,
         lock: Lock,
-        record: Mapping[str, Any] | None = None,
+        record: Record | None = None,
     ) -> None:
         """Store *obj* under *key*, append its *record* to this process's record log, and
         release *lock*, in that order."""
-        text = None if record is None else encode_record(record)  # may raise: nothing changed
         key = self._dump(obj, key)
-        if text is not None:
+        if record is not None:
             try:
-                self._records.append_one(key, text)
+                self._records.append_record(key, record)
             except OSError as exc:
                 raise _store_error(exc, f"write records in {self._records.directory!r}") from exc
         elif self._records.has_logs():
-            self._append_records([(key, None)])
+            self._void_records([key])
         lock.release()
 
-    def _append_records(self, entries: builtins.list[tuple[str, str | None]]) -> None:
+    def _void_records(self, keys: Iterable[str]) -> None:
         try:
-            self._records.append(entries)
+            self._records.append_voids(keys)
         except OSError as exc:
             raise _store_error(exc, f"write records in {self._records.directory!r}") from exc
-
-    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
-        """Append *records* to this process's record log (see :mod:`._file_records`)."""
-        entries: builtins.list[tuple[str, str | None]] = [
-            (self._key(k), encode_record(r)) for k, r in records.items()
-        ]
-        self._append_records(entries)
 
     def records(self, keys: Iterable[str | bytes] | None = None) -> dict[str, dict[str, Any]]:
         """The records of *keys* (default: all), from the record logs; reads only what was
@@ -473,7 +467,7 @@ class file_store(Store):
                 raise _store_error(exc, f"remove result {key}") from exc
             removed.add(name)
         if removed and self._records.has_logs():
-            self._append_records([(as_key(name), None) for name in removed])
+            self._void_records([as_key(name) for name in removed])
         return removed
 
     def _shards(self) -> Iterator[os.DirEntry[str]]:

@@ -18,8 +18,9 @@ Data layout (the original jug's, so either implementation reads what the other w
   expiry. The original's values, ``L`` (running, never expires) and ``F`` (failed), are
   understood; an ``L`` gets our lease the first time one of our workers finds it locked.
 * ``record:HASH`` — the result's record (its provenance, see
-  :mod:`jug.execution.records`), compact JSON; saved in the same round trip as the
-  result, and removed with it. The original jug neither reads nor deletes these keys (its
+  :mod:`jug.execution.records`): ``STARTED DURATION PEAK_RSS CONTEXT``, three integers
+  (nanoseconds since the epoch, nanoseconds, bytes) and the compact JSON of the record's
+  context; saved with the result in the same ``MSET``, and removed with it. The original jug neither reads nor deletes these keys (its
   ``cleanup`` deletes only ``result:`` keys and locks).
 
 With ``?prefix=NAME`` every key starts with ``NAME:``, so that several projects share one
@@ -44,18 +45,19 @@ import os
 import socket
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 
 from jug.errors import CorruptResultError, InvalidJugdirError
 from jug.store import (
     Lock,
     LockInfo,
     LockOutcome,
+    Record,
+    RecordContext,
     Store,
     active_keys,
     as_key,
-    decode_record,
-    encode_record,
+    record_dict,
 )
 
 from . import _redis_scripts as scripts
@@ -197,6 +199,8 @@ class redis_store(Store):
         self._results = (self.prefix + "result:").encode()
         self._locks = (self.prefix + "lock:").encode()
         self._records = (self.prefix + "record:").encode()
+        # The contexts of the records read so far, by their JSON (few: one per worker run).
+        self._contexts: dict[bytes, RecordContext] = {}
         self._check_server()
 
     def __repr__(self) -> str:
@@ -285,7 +289,7 @@ class redis_store(Store):
         obj: Any,
         key: str | bytes,
         lock: Any,
-        record: Mapping[str, Any] | None = None,
+        record: Record | None = None,
     ) -> None:
         """Store *obj* under *key* with its *record*, and release *lock* (if held), in one
         round trip.
@@ -293,60 +297,41 @@ class redis_store(Store):
         The result is written before the lock is released, so no other worker sees the
         task unlocked and without its result.
         """
+        data = self._encode(obj)
+        if record is None:
+            save = [("SET", self._rkey(key), data), ("DEL", self._reckey(key))]
+        else:
+            context, started, duration, peak_rss = record
+            value = f"{started} {duration} {peak_rss} {context.json}"
+            save = [("MSET", self._rkey(key), data, self._reckey(key), value)]
         if not self._holds(lock):
-            if record is None:
-                self.dump(obj, key)
-            else:
-                self._send_records({as_key(key): record}, result=(key, self._encode(obj)))
+            self._do(f"save result {as_key(key)}", self._send, save)
             if lock is not None:
                 lock.release()
             return
-        data = self._encode(obj)
-        text = None if record is None else encode_record(record).encode()
         release = [lock._lkey], [lock._value]
-        self._do(f"save result {as_key(key)}", self._send_save, key, data, text, release)
+        self._do(f"save result {as_key(key)}", self._send_save, save, release)
         lock._info = lock._value = None
 
     def _holds(self, lock: Any) -> bool:
         return isinstance(lock, redis_lock) and lock.store is self and lock._value is not None
 
-    def _send_save(
-        self, key: str | bytes, data: bytes, record: bytes | None, release: _ScriptCall
-    ) -> None:
-        """One round trip: ``SET`` the result and its record (or ``DEL`` an old record),
-        then the release script.
+    def _send_save(self, save: builtins.list[tuple[Any, ...]], release: _ScriptCall) -> None:
+        """One round trip: the commands that *save* the result and its record, then the
+        release script.
 
         A release script the server does not know (after a restart or ``SCRIPT FLUSH``) is
         sent again in full: releasing is safe to repeat.
         """
         link = self._link
-        keep = ("DEL", self._reckey(key)) if record is None else ("SET", self._reckey(key), record)
-        stored, kept, released = link.calls(
-            [("SET", self._rkey(key), data), keep, _RELEASE.command(*release)]
-        )
-        if isinstance(released, Exception) and scripts.is_noscript(released):
-            released = _RELEASE.eval(link, *release)
-        for reply in (stored, kept, released):
+        replies = link.calls([*save, _RELEASE.command(*release)])
+        if isinstance(replies[-1], Exception) and scripts.is_noscript(replies[-1]):
+            replies[-1] = _RELEASE.eval(link, *release)
+        for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
 
     # -- records ----------------------------------------------------------------------------
-
-    def _send_records(
-        self, records: Mapping[str, Mapping[str, Any]], result: tuple[Any, bytes] | None = None
-    ) -> None:
-        commands: builtins.list[tuple[Any, ...]] = []
-        if result is not None:
-            commands.append(("SET", self._rkey(result[0]), result[1]))
-        commands.extend(
-            ("SET", self._reckey(k), encode_record(r).encode()) for k, r in records.items()
-        )
-        if commands:
-            self._do("save records", self._send, commands)
-
-    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
-        """``SET`` each record (one round trip)."""
-        self._send_records(records)
 
     def records(self, keys: Iterable[str | bytes] | None = None) -> dict[str, dict[str, Any]]:
         """The records of *keys* (default: all of this prefix): ``MGET`` per few thousand."""
@@ -361,10 +346,23 @@ class redis_store(Store):
             values = self._call("read records", "MGET", *[self._reckey(k) for k in batch])
             for k, value in zip(batch, values, strict=True):
                 if value is not None:
-                    record = decode_record(value)
+                    record = self._parse_record(value)
                     if record is not None:
-                        out[k] = record
+                        out[k] = record_dict(record)
         return out
+
+    def _parse_record(self, value: bytes) -> Record | None:
+        """The record in a ``record:`` value, or ``None`` if it is not one."""
+        try:
+            started, duration, peak_rss, text = value.split(b" ", 3)
+            context = self._contexts.get(text)
+            if context is None:
+                import json
+
+                context = self._contexts[text] = RecordContext(json.loads(text))
+            return (context, int(started), int(duration), int(peak_rss))
+        except (TypeError, ValueError):
+            return None
 
     def load(self, key: str | bytes) -> Any:
         """Return the object stored under *key*.

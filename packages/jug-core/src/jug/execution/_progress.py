@@ -9,6 +9,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO
 
+    from .rates import RateMeter
+
 
 class Progress:
     """Shows ``done/total``, the rate, the ETA and the current task on one self-overwriting
@@ -35,9 +37,7 @@ class Progress:
         self._current = ""
         self._text = ""
         self._shown = ""
-        from .rates import RateMeter
-
-        self._meter = RateMeter(window=60.0)
+        self._meter: RateMeter | None = None  # made when first drawn: most runs never are
         self._mutex = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -58,9 +58,11 @@ class Progress:
 
     def line(self) -> str:
         """The line as it is drawn now (measuring the rate as it goes)."""
-        from .rates import eta, format_rate, format_seconds
+        from .rates import RateMeter, eta, format_rate, format_seconds
 
         done, total, current = self._done, self._total, self._current
+        if self._meter is None:
+            self._meter = RateMeter(window=60.0)
         self._meter.observe(done)
         text = f"jug: {done}/{total} tasks done"
         rate = self._meter.rate()

@@ -17,13 +17,16 @@ it back as a :class:`Provenance`::
 A result written by the original Jug, or by a store that keeps no records, has none:
 :func:`provenance` returns ``None`` for it.
 
-The record is a plain JSON object with these keys (more may be added by later versions;
-readers ignore keys they do not know):
+A store is given the record as ``(context, started, duration, peak_rss)``
+(:data:`jug.store.Record`): the fields that are the same for every task of a run are one
+:class:`jug.store.RecordContext`, made once by the :class:`ProvenanceRecorder`. Readers get
+a plain dict (:meth:`jug.store.Store.records`) with these keys (more may be added by later
+versions; readers ignore keys they do not know):
 
 =============  ==========================================================================
 ``started``    when the task started (seconds since the epoch)
 ``ended``      when it ended
-``duration``   how long it ran, in seconds (a monotonic clock)
+``duration``   how long it ran, in seconds (``ended - started``, to the nanosecond)
 ``host``       the host name
 ``pid``        the worker's process id
 ``peak_rss``   the worker's peak resident set size so far, in bytes
@@ -44,7 +47,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from jug.store import Store
+    from jug.store import Record, Store
     from jug.task import Task, Tasklet
 
 __all__ = [
@@ -55,7 +58,7 @@ __all__ = [
     "provenances",
 ]
 
-#: The keys of a provenance record, in the order they are written.
+#: The keys of a provenance record.
 FIELDS = (
     "started",
     "ended",
@@ -267,135 +270,70 @@ def _key_of(task: Any) -> str:
 class ProvenanceRecorder:
     """Makes the provenance records of the tasks this process runs.
 
-    What is the same for every task (host, pid, versions, batch job) is looked up once;
-    :meth:`record` adds the times and the peak memory. The execution loop makes one per run
-    (:class:`jug.execution.Executor`); a loop of one's own can too::
+    What is the same for every task (host, pid, versions, batch job) is looked up once, into
+    :attr:`context`; :meth:`record` adds the times and the peak memory. The execution loop
+    makes one per run (:class:`jug.execution.Executor`); a loop of one's own can too::
 
         recorder = ProvenanceRecorder()
-        started, t0 = time.time(), time.perf_counter()
+        started = time.time_ns()
         result = task.run(save=False)
-        duration = time.perf_counter() - t0
-        store.dump_and_release(result, key, lock, recorder.record(started, duration))
+        record = recorder.record(started, time.time_ns() - started)
+        store.dump_and_release(result, key, lock, record)
 
     The peak memory (``getrusage``) is measured when a task ends, except after a task of
-    less than a millisecond within 10 ms of the last measurement, which reuses it: a
-    trivial task then costs no system call.
+    less than a millisecond, which reuses the value measured at most ``RSS_EVERY`` such
+    tasks before: a trivial task then costs no system call.
+
+    Attributes
+    ----------
+    context : jug.store.RecordContext
+        The fields every record of this recorder shares.
+    rss : int
+        The peak resident memory measured last (bytes).
+    short_left : int
+        How many more tasks of less than a millisecond reuse :attr:`rss`.
     """
+
+    #: Tasks of less than a millisecond after which the peak memory is measured again.
+    RSS_EVERY = 64
 
     def __init__(self) -> None:
         from jug import __version__
-        from jug.store import _Holder, register_record_encoder
+        from jug.store import RecordContext, _Holder
 
         me = _Holder.current()
+        fields: dict[str, Any] = {
+            "host": me.host,
+            "pid": os.getpid(),
+            "jug": __version__,
+            "python": "{}.{}.{}".format(*sys.version_info[:3]),
+        }
         job = batch_job()
-        host, pid = me.host, os.getpid()
-        python = "{}.{}.{}".format(*sys.version_info[:3])
-        self.constant: dict[str, Any] = {
-            "host": host,
-            "pid": pid,
-            "jug": __version__,
-            "python": python,
-        }
         if job is not None:
-            self.constant["scheduler"], self.constant["job"] = job
-        read_rss = _peak_rss_reader()
-        #: The peak RSS measured last, and when (``time.time()``).
-        self.rss, self.rss_at = 0, -1.0
+            fields["job"], fields["scheduler"] = job[1], job[0]
+        self.context = RecordContext(fields)
+        self._read_rss = _peak_rss_reader()
+        self.rss = self.short_left = 0
 
-        def measure_rss(now: float) -> None:
-            self.rss, self.rss_at = read_rss(), now
+    def measure_rss(self) -> None:
+        """Measure the peak memory again (into :attr:`rss`)."""
+        self.rss = self._read_rss()
+        self.short_left = self.RSS_EVERY
 
-        self.measure_rss = measure_rss
-        base: dict[str, Any] = {
-            "started": 0.0,
-            "ended": 0.0,
-            "duration": 0.0,
-            "host": host,
-            "pid": pid,
-            "peak_rss": 0,
-            "jug": __version__,
-            "python": python,
-        }
-        if job is not None:
-            base["job"], base["scheduler"] = job[1], job[0]
-        #: ``blank()``: a new record holding the constant fields (and zeros for the others):
-        #: copying a dict is cheaper than building one from its items, once per task.
-        self.blank: Callable[[], dict[str, Any]] = base.copy
-
-        # The JSON text of such a record, made without json.dumps (jug.store.encode_record)
-        # and without the shortest-repr of floats, which costs more than the rest of the
-        # line: times are written to the microsecond, durations to the nanosecond.
-        consts = [("host", host), ("pid", pid), ("jug", __version__), ("python", python)]
-        if job is not None:
-            consts += [("job", job[1]), ("scheduler", job[0])]
-        mid = ",".join(f"{_json_str(k)}:{_json_value(v)}" for k, v in consts[:2])
-        tail = ",".join(f"{_json_str(k)}:{_json_value(v)}" for k, v in consts[2:]) + "}"
-        size = 4 + len(consts)
-        job_id = job[1] if job is not None else None
-        scheduler = job[0] if job is not None else None
-
-        def encode(rec: Mapping[str, Any]) -> str | None:
-            get = rec.get
-            if (
-                type(rec) is not dict
-                or len(rec) != size
-                or get("host") is not host
-                or get("pid") is not pid
-                or get("jug") is not __version__
-                or get("python") is not python
-                or get("job") is not job_id
-                or get("scheduler") is not scheduler
-            ):
-                return None
-            s, e, d, m = get("started"), get("ended"), get("duration"), get("peak_rss")
-            if type(s) is not float or type(e) is not float or type(d) is not float:
-                return None
-            if (
-                type(m) is not int
-                or not 0.0 <= d < 1e9
-                or not 1.0 <= s < 1e11
-                or not 1.0 <= e < 1e11
-            ):
-                return None
-            # Decimal text from integers: int-to-str is a fraction of the cost of
-            # formatting a float (dtoa), which would dominate a trivial task's record.
-            started, ended = str(int(s * 1e6 + 0.5)), str(int(e * 1e6 + 0.5))
-            duration = str(int(d * 1e9 + 0.5)).zfill(10)
-            return (
-                f'{{"started":{started[:-6]}.{started[-6:]},"ended":{ended[:-6]}.{ended[-6:]},'
-                f'"duration":{duration[:-9]}.{duration[-9:]},{mid},"peak_rss":{m},{tail}'
-            )
-
-        register_record_encoder(encode)
-
-    def record(self, started: float, duration: float) -> dict[str, Any]:
-        """The record (a new dict, see the module docstring) of a task that started at
-        *started* (``time.time()``) and ran for *duration* seconds, ending now.
-
-        The peak memory (``getrusage``) is measured again unless the task took less than a
-        millisecond and the last measurement is less than 10 ms old.
+    def record(self, started: int, duration: int) -> Record:
+        """The record of a task that started at *started* (``time.time_ns()``) and ran
+        for *duration* nanoseconds, ending now: ``(context, started, duration, peak_rss)``.
         """
-        ended = started + duration
-        if duration >= 0.001 or not 0.0 <= ended - self.rss_at < 0.01:
-            self.measure_rss(ended)
-        record = self.blank()
-        record["started"] = started
-        record["ended"] = ended
-        record["duration"] = duration
-        record["peak_rss"] = self.rss
-        return record
+        if duration >= SHORT_TASK or self.short_left <= 0:
+            self.measure_rss()
+        else:
+            self.short_left -= 1
+        return (self.context, started, duration, self.rss)
 
 
-def _json_str(text: str) -> str:
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'
-    import json
-
-    return json.dumps(text)
-
-
-def _json_value(value: Any) -> str:
-    return _json_str(value) if isinstance(value, str) else str(int(value))
+#: A task shorter than this (in nanoseconds: a millisecond) may reuse the peak memory
+#: measured after an earlier one (see :class:`ProvenanceRecorder`).
+SHORT_TASK = 1_000_000
 
 
 def _peak_rss_reader() -> Callable[[], int]:

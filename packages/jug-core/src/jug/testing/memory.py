@@ -30,11 +30,11 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 
-from jug.store import Lock, LockInfo, Store, active_keys, as_key, decode_record, encode_record
+from jug.store import Lock, LockInfo, Record, Store, active_keys, as_key, record_dict
 from jug.task import Task, alltasks
 
 TYPE_CHECKING = False
@@ -58,9 +58,9 @@ class MemoryStore(Store):
         Key → pickled result.
     locks : dict
         Key → :class:`~jug.store.LockInfo` of each lock and failed mark.
-    record_texts : dict
-        Key → the JSON text of each result's record (kept as text, as a real store
-        would, so that a record that is not JSON fails here too).
+    records_kept : dict
+        Key → the record of each result, kept as given (:data:`jug.store.Record`: its
+        context is shared with the other records of the run that made it).
     """
 
     keeps_records = True
@@ -68,7 +68,7 @@ class MemoryStore(Store):
     def __init__(self) -> None:
         self.results: dict[str, bytes] = {}
         self.locks: dict[str, LockInfo] = {}
-        self.record_texts: dict[str, str] = {}
+        self.records_kept: dict[str, Record] = {}
         self.mutex = threading.RLock()
 
     def __repr__(self) -> str:
@@ -78,32 +78,25 @@ class MemoryStore(Store):
         data = pickle.dumps(obj, protocol=5)  # before taking the mutex: it may raise
         with self.mutex:
             self.results[as_key(key)] = data
-            self.record_texts.pop(as_key(key), None)  # it described the replaced result
+            self.records_kept.pop(as_key(key), None)  # it described the replaced result
 
     def dump_and_release(
-        self, obj: Any, key: str | bytes, lock: Lock, record: Mapping[str, Any] | None = None
+        self, obj: Any, key: str | bytes, lock: Lock, record: Record | None = None
     ) -> None:
-        data = pickle.dumps(obj, protocol=5)
-        text = None if record is None else encode_record(record)  # may raise: nothing changes
+        data = pickle.dumps(obj, protocol=5)  # may raise: nothing changes
         with self.mutex:
             self.results[as_key(key)] = data
-            if text is None:
-                self.record_texts.pop(as_key(key), None)
+            if record is None:
+                self.records_kept.pop(as_key(key), None)
             else:
-                self.record_texts[as_key(key)] = text
+                self.records_kept[as_key(key)] = record
             lock.release()
-
-    def save_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
-        texts = {as_key(k): encode_record(r) for k, r in records.items()}
-        with self.mutex:
-            self.record_texts.update(texts)
 
     def records(self, keys: Iterable[str | bytes] | None = None) -> dict[str, dict[str, Any]]:
         with self.mutex:
-            wanted = builtins.list(self.record_texts) if keys is None else map(as_key, keys)
-            texts = {k: self.record_texts[k] for k in wanted if k in self.record_texts}
-        out = {k: decode_record(t) for k, t in texts.items()}
-        return {k: r for k, r in out.items() if r is not None}
+            kept = self.records_kept
+            wanted = builtins.list(kept) if keys is None else map(as_key, keys)
+            return {k: record_dict(kept[k]) for k in wanted if k in kept}
 
     def load(self, key: str | bytes) -> Any:
         with self.mutex:
@@ -115,14 +108,14 @@ class MemoryStore(Store):
 
     def remove(self, key: str | bytes) -> bool:
         with self.mutex:
-            self.record_texts.pop(as_key(key), None)
+            self.records_kept.pop(as_key(key), None)
             return self.results.pop(as_key(key), None) is not None
 
     def cleanup(self, active: Iterable[Any], keeplocks: bool = False) -> int:
         keep = active_keys(active)
         with self.mutex:
-            for k in [k for k in self.record_texts if k not in keep]:
-                del self.record_texts[k]
+            for k in [k for k in self.records_kept if k not in keep]:
+                del self.records_kept[k]
         return super().cleanup(keep, keeplocks)
 
     def list(self) -> Iterator[bytes]:

@@ -25,11 +25,12 @@ with several processes (racing for the same locks, each won exactly once), for s
 that several processes share; a store private to one process subclasses
 :class:`StoreContract`.
 
-The class needs no test framework: it raises :class:`AssertionError` on a failure and
-:class:`unittest.SkipTest` (which pytest and unittest both honour) for checks that do not
-apply. jug's own tests run it over the file store, ``dict_store``, ``dict_store:FILE``,
-the redis store (on Redis 7 and Valkey), :class:`jug.testing.MemoryStore` and a SQLite
-plugin.
+The record checks assert, for every store, what its kind must do: a store that keeps
+records keeps these, one that does not keeps none. The class needs no test framework: it
+raises :class:`AssertionError` on a failure (and :class:`unittest.SkipTest`, which pytest
+and unittest both honour, for the numpy check without numpy). jug's own tests run it over
+the file store, ``dict_store``, ``dict_store:FILE``, the redis store (on Redis 7 and
+Valkey), :class:`jug.testing.MemoryStore` and a SQLite plugin.
 """
 
 from __future__ import annotations
@@ -47,13 +48,21 @@ import time
 import unittest
 
 from jug.execution.states import TaskState
-from jug.store import DEFAULT_LEASE, LockOutcome, Store, as_key
+from jug.store import (
+    DEFAULT_LEASE,
+    LockOutcome,
+    Record,
+    RecordContext,
+    Store,
+    as_key,
+    record_dict,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["SharedStoreContract", "StoreContract", "key", "race_for_locks"]
+__all__ = ["SharedStoreContract", "StoreContract", "key", "race_for_locks", "record"]
 
 
 def key(name: str) -> str:
@@ -441,97 +450,92 @@ class StoreContract:
         lock = self.store.getlock(key("t"))
         assert lock.get()
         try:
-            self.store.dump_and_release(lambda: None, key("t"), lock)
+            self.store.dump_and_release(lambda: None, key("t"), lock, record(1))
         except Exception:
             pass
         assert not self.store.can_load(key("t"))
+        assert self.store.records() == {}, "no record without its result"
         assert lock.is_locked(), "the lock goes only once the result is saved"
         lock.release()
 
-    # -- records ----------------------------------------------------------------------------
+    # -- records: kept by a store whose keeps_records is true, by no other ------------------
 
-    def _needs_records(self) -> None:
-        if not self.store.keeps_records:
-            raise unittest.SkipTest("this store keeps no records (keeps_records is false)")
+    def kept(self, records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """What :meth:`~jug.store.Store.records` must answer once *records* were given:
+        all of them from a store that keeps records, none from one that does not."""
+        return records if self.store.keeps_records else {}
 
-    def test_a_store_without_records_keeps_none(self) -> None:
-        if self.store.keeps_records:
-            raise unittest.SkipTest("this store keeps records")
-        lock = self.store.getlock(key("t"))
+    def _save(self, value: Any, name: str, rec: Record | None) -> None:
+        lock = self.store.getlock(key(name))
         assert lock.get()
-        self.store.dump_and_release("v", key("t"), lock, _RECORD)
-        assert self.store.load(key("t")) == "v" and not lock.is_locked()
-        assert self.store.records([key("t")]) == {}
-        assert self.store.records() == {}
-        assert self.store.record(key("t")) is None
+        self.store.dump_and_release(value, key(name), lock, rec)
+        assert not lock.is_locked()
 
     def test_a_record_is_kept_with_its_result(self) -> None:
-        self._needs_records()
-        lock = self.store.getlock(key("t"))
-        assert lock.get()
-        self.store.dump_and_release("v", key("t"), lock, _RECORD)
-        assert self.store.load(key("t")) == "v" and not lock.is_locked()
-        assert self.store.record(key("t")) == _RECORD
-        assert self.store.records([key("t"), key("none")]) == {key("t"): _RECORD}
-        assert self.store.records() == {key("t"): _RECORD}
+        self._save("v", "t", record(1))
+        assert self.store.load(key("t")) == "v"
+        mine = {key("t"): record_dict(record(1))}
+        assert self.store.records([key("t"), key("none")]) == self.kept(mine)
+        assert self.store.records() == self.kept(mine)
+        assert self.store.record(key("t")) == self.kept(mine).get(key("t"))
+        if self.store.keeps_records:
+            assert self.store.record(key("t")) == {
+                **_CONTEXT_FIELDS,
+                "started": 1733500001.25,
+                "ended": 1733500002.75,
+                "duration": 1.5,
+                "peak_rss": 123456790,
+            }
 
     def test_records_are_read_in_bulk(self) -> None:
-        self._needs_records()
         keys = [key(f"r{i}") for i in range(50)]
-        for i, k in enumerate(keys):
-            lock = self.store.getlock(k)
-            assert lock.get()
-            self.store.dump_and_release(i, k, lock, {"i": i, "name": f"r{i}"})
+        for i in range(50):
+            self._save(i, f"r{i}", record(i))
         found = self.store.records(keys[::2] + [key("absent")])
-        assert found == {k: {"i": i, "name": f"r{i}"} for i, k in enumerate(keys) if i % 2 == 0}
-        self.store.save_records({keys[1]: {"i": -1}})
-        assert self.store.records([keys[1]]) == {keys[1]: {"i": -1}}
+        assert found == self.kept({keys[i]: record_dict(record(i)) for i in range(0, 50, 2)})
+
+    def test_records_keep_their_own_context(self) -> None:
+        other = RecordContext({"host": "node18", "pid": 7})
+        self._save(1, "a", record(1))
+        self._save(2, "b", (other, 1733500002 * 10**9, 250_000_000, 2048))
+        self._save(3, "c", record(3))
+        theirs = {"started": 1733500002.0, "ended": 1733500002.25, "duration": 0.25}
+        assert self.store.records() == self.kept(
+            {
+                key("a"): record_dict(record(1)),
+                key("b"): {"host": "node18", "pid": 7, **theirs, "peak_rss": 2048},
+                key("c"): record_dict(record(3)),
+            }
+        )
 
     def test_a_new_result_replaces_or_voids_the_record(self) -> None:
-        self._needs_records()
-        lock = self.store.getlock(key("t"))
-        assert lock.get()
-        self.store.dump_and_release(1, key("t"), lock, _RECORD)
-        again = self.store.getlock(key("t"))
-        assert again.get()
-        self.store.dump_and_release(2, key("t"), again, {"second": True})
-        assert self.store.record(key("t")) == {"second": True}
-        self.store.dump(3, key("t"))  # stored without a record: the old one described 2
+        self._save(1, "t", record(1))
+        self._save(2, "t", record(2))
+        assert self.store.records() == self.kept({key("t"): record_dict(record(2))})
+        self._save(3, "t", None)  # stored without a record: the old one described 2
         assert self.store.record(key("t")) is None
-        assert self.store.load(key("t")) == 3
+        self._save(4, "t", record(4))
+        self.store.dump(5, key("t"))  # likewise
+        assert self.store.record(key("t")) is None
+        assert self.store.load(key("t")) == 5
+        assert self.store.records() == {}
 
     def test_records_go_with_their_results(self) -> None:
-        self._needs_records()
-        for name in ("keep", "drop", "removed"):
-            lock = self.store.getlock(key(name))
-            assert lock.get()
-            self.store.dump_and_release(name, key(name), lock, {"name": name})
+        for i, name in enumerate(("keep", "drop", "removed")):
+            self._save(name, name, record(i))
         assert self.store.remove(key("removed"))
         assert self.store.record(key("removed")) is None
         self.store.cleanup([key("keep")])
-        assert self.store.records() == {key("keep"): {"name": "keep"}}
+        assert self.store.records() == self.kept({key("keep"): record_dict(record(0))})
 
     def test_result_records_handed_out_are_copies(self) -> None:
-        self._needs_records()
-        lock = self.store.getlock(key("t"))
-        assert lock.get()
-        self.store.dump_and_release("v", key("t"), lock, {"list": [1, 2]})
-        mine = self.store.record(key("t"))
-        assert mine is not None
-        mine["changed"] = True
-        assert self.store.record(key("t")) == {"list": [1, 2]}
-
-    def test_a_record_that_is_not_json_changes_nothing(self) -> None:
-        self._needs_records()
-        lock = self.store.getlock(key("t"))
-        assert lock.get()
-        try:
-            self.store.dump_and_release("v", key("t"), lock, {"f": lambda: None})
-        except (TypeError, ValueError):
-            assert lock.is_locked(), "the lock goes only once the result is saved"
-            lock.release()
-        else:  # a store may keep records as objects: it must then hand them back
-            assert self.store.load(key("t")) == "v"
+        self._save("v", "t", record(1))
+        for mine in (self.store.record(key("t")), *self.store.records().values()):
+            if mine is not None:
+                mine["changed"] = True
+                mine["nested"].append(5)
+        assert self.store.records() == self.kept({key("t"): record_dict(record(1))})
+        assert record_dict(record(1))["nested"] == _CONTEXT_FIELDS["nested"]
 
     def test_lock_records_carry_the_batch_job(self) -> None:
         import jug.store
@@ -551,16 +555,21 @@ class StoreContract:
             jug.store._Holder._me = saved
 
 
-# A record such as the execution loop gives (its provenance): JSON types only.
-_RECORD: dict[str, Any] = {
-    "started": 1733500000.25,
-    "ended": 1733500001.75,
-    "duration": 1.5,
+# The context of the checks' records: JSON values of every kind, one nested.
+_CONTEXT_FIELDS: dict[str, Any] = {
     "host": "node17",
     "pid": 4242,
-    "peak_rss": 123456789,
-    "nested": {"list": [1, "two", None, True]},
+    "array": True,
+    "gpu": None,
+    "nested": [1, "two", None, {"x": 0.5}],
 }
+_CONTEXT = RecordContext(_CONTEXT_FIELDS)
+
+
+def record(i: int) -> Record:
+    """The *i*-th record of the checks, in their shared context: it started at
+    1733500000.25 + *i* seconds and ran 1.5 s with 123456789 + *i* bytes at most."""
+    return (_CONTEXT, 1733500000_250000000 + i * 10**9, 1_500_000_000, 123456789 + i)
 
 
 class SharedStoreContract(StoreContract):
@@ -605,16 +614,15 @@ class SharedStoreContract(StoreContract):
         )
 
     def test_records_are_seen_by_other_processes(self) -> None:
-        self._needs_records()
         jugdir = self._shared()
-        lock = self.store.getlock(key("mine"))
-        assert lock.get()
-        self.store.dump_and_release(1, key("mine"), lock, {"who": "parent"})
+        self._save(1, "mine", record(1))
         code = (
             "import sys; from jug.backend_registry import open_store; "
-            "s = open_store(sys.argv[1]); print(s.record(sys.argv[2])); "
-            "l = s.getlock(sys.argv[3]); assert l.get(); "
-            "s.dump_and_release(2, sys.argv[3], l, {'who': 'child'}); s.close()"
+            "from jug.store import RecordContext; "
+            "s = open_store(sys.argv[1]); print(repr(s.record(sys.argv[2]))); "
+            "l = s.getlock(sys.argv[3]); assert l.get(); child = RecordContext({'who': 'child'}); "
+            "s.dump_and_release(2, sys.argv[3], l, (child, 1733500003 * 10**9, 5 * 10**8, 6)); "
+            "s.close()"
         )
         done = subprocess.run(
             [sys.executable, "-c", code, jugdir, key("mine"), key("theirs")],
@@ -623,11 +631,12 @@ class SharedStoreContract(StoreContract):
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        assert done.stdout.strip() == "{'who': 'parent'}"
-        assert self.store.records([key("mine"), key("theirs")]) == {
-            key("mine"): {"who": "parent"},
-            key("theirs"): {"who": "child"},
-        }
+        mine = self.kept({key("mine"): record_dict(record(1))})
+        assert done.stdout.strip() == repr(mine.get(key("mine")))
+        theirs = {"who": "child", "started": 1733500003.0, "ended": 1733500003.5}
+        assert self.store.records([key("mine"), key("theirs")]) == self.kept(
+            {**mine, key("theirs"): {**theirs, "duration": 0.5, "peak_rss": 6}}
+        )
 
     def test_results_are_seen_by_other_processes(self) -> None:
         jugdir = self._shared()
