@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from .rates import DEFAULT_WINDOW, RateMeter, eta, rate_from_records
-from .states import TaskCounts, TaskState, total_counts
+from .states import TaskCounts, TaskState, _tally_by_state, total_counts
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -371,32 +371,8 @@ class StatusMonitor:
         )
 
     def _count(self, infos: Mapping[str, LockInfo], now: float) -> dict[str, TaskCounts]:
-        names, deps, done = self.names, self.deps, self._done
         tally: dict[str, Counter[str]] = {"finished": self._finished}
-        pending = self._pending
-        locked = pending.intersection(infos) if infos else set()
-        for h in locked:
-            tally.setdefault(infos[h].state(now).value, Counter())[names[h]] += 1
-        free = pending - locked if locked else pending
-        needy = free.intersection(deps)
-        ready = list(map(names.__getitem__, free - needy if needy else free))
-        waiting: list[str] = []
-        for h in needy:
-            needs = deps[h]
-            if not needs or done.issuperset(needs):
-                ready.append(names[h])
-            else:
-                waiting.append(names[h])
-        tally["ready"] = Counter(ready)
-        tally["waiting"] = Counter(waiting)
-        counts: dict[str, TaskCounts] = {}
-        for state, by_name in tally.items():
-            for name, n in by_name.items():
-                c = counts.get(name)
-                if c is None:
-                    c = counts[name] = TaskCounts()
-                setattr(c, state, getattr(c, state) + n)
-        return dict(sorted(counts.items()))
+        return _tally_by_state(tally, self._pending, self._done, self.names, self.deps, infos, now)
 
     def _add_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
         from .records import Provenance

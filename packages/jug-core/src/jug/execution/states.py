@@ -13,7 +13,7 @@ from enum import StrEnum
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from jug.store import Store
+    from jug.store import LockInfo, Store
     from jug.task import Task
 
 __all__ = [
@@ -219,12 +219,32 @@ def count_states(
         # A set, not a list: a hash listed twice in *order* is one task, as in task_states.
         pending = set(order)
         pending -= done
+    if infos and pending and now is None:
+        now = time.time()
+    return _tally_by_state(tally, pending, done, names, deps, infos, now)
+
+
+def _tally_by_state(
+    tally: dict[str, Counter[str]],
+    pending: set[str],
+    done: set[str],
+    names: Mapping[str, str],
+    deps: Mapping[str, Sequence[str]],
+    infos: Mapping[str, LockInfo],
+    now: float | None,
+) -> dict[str, TaskCounts]:
+    """Finish counting a graph (for :func:`count_states` and the status monitor).
+
+    *tally* holds the counts already made (task name by state, e.g. the finished ones);
+    each hash of *pending* (not finished) is counted as its lock's state at *now* if
+    *infos* has one, else ready (every dependency in *done*) or waiting.
+    """
     if infos and pending:
-        now = time.time() if now is None else now
         locked = pending.intersection(infos)
-        pending -= locked
-        for h in locked:
-            tally.setdefault(infos[h].state(now).value, Counter())[names[h]] += 1
+        if locked:
+            pending = pending - locked
+            for h in locked:
+                tally.setdefault(infos[h].state(now).value, Counter())[names[h]] += 1
     # Only a task with dependencies can wait: the others are counted at C speed.
     needy = pending.intersection(deps)
     ready = list(map(names.__getitem__, pending - needy if needy else pending))
