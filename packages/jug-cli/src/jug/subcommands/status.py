@@ -229,6 +229,12 @@ class StatusCommand(SubCommand):
             return 0
         counts = count_states(graph.order, graph.names, graph.deps, store)
         print(format_status(counts, short=options.short))
+        if jugspace is not None and store.keeps_records:
+            from ._status_code import format_code_changes
+
+            text = format_code_changes(alltasks, store, short=options.short)
+            if text:
+                print(text)
         if not graph.complete:
             print(_BARRIER_NOTE)
         # As Jug 2.7: 0 when every task is finished, 1 otherwise (scripts test for it).
