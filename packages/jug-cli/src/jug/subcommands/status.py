@@ -113,11 +113,11 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _live(options: Any, store: Store, graph: CachedGraph) -> int:
+def _live(options: Any, store: Store, graph: CachedGraph, tasks: Any = None) -> int:
     """``--json`` and ``--watch``: see :mod:`._status_live`."""
     from ._status_live import LiveStatus, format_live, watch
 
-    live = LiveStatus(graph, store, options.jugfile, options.jugdir, list(options.argv))
+    live = LiveStatus(graph, store, options.jugfile, options.jugdir, list(options.argv), tasks)
     if options.watch is not None:
         return watch(live, options.watch, as_json=options.status_json, short=options.short)
     report = live.refresh()
@@ -223,7 +223,7 @@ class StatusCommand(SubCommand):
             return 0
         graph = self._graph(options, store, jugspace)
         if options.status_json or options.watch is not None:
-            return _live(options, store, graph)
+            return _live(options, store, graph, list(alltasks) if jugspace is not None else None)
         if options.failed:
             print(format_failures(_failed_tasks(store, graph.names), short=options.short))
             return 0

@@ -428,6 +428,17 @@ class CodeFingerprints:
             found = self._fingerprints[f] = fingerprint(f)
         return found
 
+    def of_key(self, tasks: Iterable[Task]) -> Callable[[str], str | None]:
+        """A function of a task hash giving the fingerprint of that task's function (None
+        for a hash not among *tasks*); fingerprints are computed when first asked for."""
+        by_key = {t.key(): t for t in tasks if hasattr(t, "f") and hasattr(t, "args")}
+
+        def of_key(key: str) -> str | None:
+            t = by_key.get(key)
+            return None if t is None else self.of(t)
+
+        return of_key
+
     def context_of(self, task: Task) -> RecordContext:
         """The record context for *task*'s result: the run's fields plus ``code``, one
         context object per task function (so a store keeps it once)."""
