@@ -8,7 +8,7 @@ from jug.table import format_table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from jug.store import Store
     from jug.task import Task
@@ -18,10 +18,12 @@ __all__ = ["format_code_changes"]
 HEADERS = ["Changed", "Unchanged", "Unknown"]
 
 
-def format_code_changes(tasks: Iterable[Task], store: Store, short: bool = False) -> str:
-    """The table (or, if *short*, the line) of results whose code changed, per task name;
-    empty if no stored result carries a fingerprint."""
-    changes = code_changes(tasks, store)
+def format_code_changes(
+    tasks: Iterable[Task], store: Store, finished: Mapping[str, int], short: bool = False
+) -> str:
+    """The table (or, if *short*, the line) of results whose code changed, per task name
+    (*finished*: name → finished tasks); empty if no stored result carries a fingerprint."""
+    changes = code_changes(tasks, store, finished=finished)
     if not changes.fingerprinted:
         return ""
     changed = changes.total(CHANGED)

@@ -232,7 +232,8 @@ class StatusCommand(SubCommand):
         if jugspace is not None and store.keeps_records:
             from ._status_code import format_code_changes
 
-            text = format_code_changes(alltasks, store, short=options.short)
+            by_name = {name: c.finished for name, c in counts.items()}
+            text = format_code_changes(alltasks, store, by_name, short=options.short)
             if text:
                 print(text)
         if not graph.complete:

@@ -481,13 +481,17 @@ class CodeChanges:
 
 
 def code_changes(
-    tasks: Iterable[Task], store: Store, fingerprints: CodeFingerprints | None = None
+    tasks: Iterable[Task],
+    store: Store,
+    fingerprints: CodeFingerprints | None = None,
+    finished: Mapping[str, int] | None = None,
 ) -> CodeChanges:
     """Compare the fingerprints recorded with the stored results of *tasks* against their
     functions' code now.
 
-    Two bulk queries to the store (results, records). Tasks whose function is the same
-    object share one fingerprint computation.
+    Two bulk queries to the store (results, records), or only the records if *finished*
+    is given. Tasks whose function is the same object share one fingerprint computation,
+    made only if some result has a fingerprint.
 
     Parameters
     ----------
@@ -495,6 +499,11 @@ def code_changes(
     store : Store
     fingerprints : CodeFingerprints, optional
         A cache to reuse.
+    finished : mapping, optional
+        Task name → number of finished tasks, when the caller knows it (``jug status``
+        does): the results are then not asked for again, and the results of a name that
+        have no fingerprint are counted as unknown from it (:attr:`CodeChanges.changed`
+        then lists the changed results that have records).
 
     Returns
     -------
@@ -508,8 +517,13 @@ def code_changes(
         if isinstance(t, Task):
             by_key.setdefault(t.key(), t)
     out = CodeChanges()
-    done = store.can_load_many(list(by_key))
+    if finished is None:
+        done: Iterable[str] = store.can_load_many(list(by_key))
+    else:
+        done = list(by_key)  # a record is removed with its result: records say enough
     records: Mapping[str, Mapping[str, Any]] = store.records(done) if store.keeps_records else {}
+    if finished is not None:
+        done = records
     for key in sorted(done, key=lambda k: by_key[k].name):
         t = by_key[key]
         record = records.get(key)
@@ -525,5 +539,13 @@ def code_changes(
         counter[kind] += 1
         if kind == CHANGED:
             out.changed.append(key)
+    if finished is not None:
+        for name, n in finished.items():
+            counter = out.counts.get(name)
+            if counter is None:
+                if not n:
+                    continue
+                counter = out.counts[name] = Counter({SAME: 0, CHANGED: 0, UNKNOWN: 0})
+            counter[UNKNOWN] = max(0, n - counter[SAME] - counter[CHANGED])
     out.counts = dict(sorted(out.counts.items()))
     return out

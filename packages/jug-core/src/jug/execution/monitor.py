@@ -132,7 +132,8 @@ class StatusReport:
     code : dict or None
         Task name → ``{"changed": n, "unchanged": n, "unknown": n}``: how the finished
         results compare with the current code (:mod:`.codehash`); None if the current code
-        is not known (no tasks given to the monitor).
+        is not known (no tasks given to the monitor) or no finished result has a
+        fingerprint.
     """
 
     def __init__(self, **fields: Any) -> None:
@@ -426,8 +427,8 @@ class StatusMonitor:
         return dict(sorted(counts.items()))
 
     def _code_counts(self, counts: Mapping[str, TaskCounts]) -> dict[str, dict[str, int]] | None:
-        if self.code_of is None:
-            return None
+        if self.code_of is None or not self._code:
+            return None  # the current code is not known, or no result has a fingerprint
         out = {}
         for name, c in counts.items():
             found = self._code.get(name)
