@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from jug.execution.codehash import CHANGED, SAME, UNKNOWN, compare, fingerprint
+from jug import TaskGenerator
+from jug.execution import codehash, execute
+from jug.execution.codehash import CHANGED, SAME, UNKNOWN, code_changes, compare, fingerprint
+from jug.execution.options import ExecutionOptions
+from jug.testing import MemoryStore
 
 JUGFILE = '''
 import functools
@@ -228,3 +232,66 @@ def test_compare():
     assert compare(f"cpython-399:{'b' * 32}", now) == UNKNOWN  # another Python's bytecode
     assert compare(now, None) == UNKNOWN
     assert compare(12, now) == UNKNOWN
+
+
+# -- in the execution loop (jug-core only) ---------------------------------------------------
+
+
+@TaskGenerator
+def double(x):
+    return 2 * x
+
+
+@TaskGenerator
+def add(a, b):
+    return a + b
+
+
+class _NoRecords(MemoryStore):
+    keeps_records = False
+
+
+def test_one_context_per_function_and_one_fingerprint_per_run(store, monkeypatch):
+    calls: list[object] = []
+    real = codehash.fingerprint
+    monkeypatch.setattr(codehash, "fingerprint", lambda f: calls.append(f) or real(f))
+    doubles = [double(i) for i in range(4)]
+    sums = [add(doubles[i], doubles[i + 1]) for i in range(3)]
+    assert execute(doubles + sums, store, code_hash=True).ok
+    assert sorted(f.__name__ for f in calls) == ["add", "double"]  # not once per task
+    contexts = {t.name: {id(store.records_kept[t.key()][0])} for t in doubles + sums}
+    for t in doubles + sums:
+        contexts[t.name].add(id(store.records_kept[t.key()][0]))
+    assert all(len(ids) == 1 for ids in contexts.values())  # one object per function
+    record = store.record(doubles[0].key())
+    assert record["code"] == real(double) and record["host"] == os.uname().nodename
+    assert store.record(sums[0].key())["code"] == real(add) != real(double)
+    assert code_changes(doubles + sums, store).total(SAME) == 7
+
+
+def test_without_the_option_no_fingerprint(store, monkeypatch):
+    monkeypatch.setattr(codehash, "fingerprint", lambda f: pytest.fail("fingerprinted"))
+    t = double(1)
+    assert execute([t], store).ok
+    assert "code" not in store.record(t.key())
+    changes = code_changes([t], store)
+    assert changes.fingerprinted == 0 and dict(changes.counts[t.name]) == {
+        SAME: 0,
+        CHANGED: 0,
+        UNKNOWN: 1,
+    }
+
+
+def test_a_store_without_records_gets_a_warning(caplog):
+    s = _NoRecords()
+    t = double(2)
+    with caplog.at_level("WARNING", logger="jug"):
+        assert execute([t], s, code_hash=True).ok
+    assert t.value() == 4
+    assert "keeps no provenance records" in caplog.text
+
+
+def test_the_option_is_an_execution_option():
+    assert ExecutionOptions().code_hash is False
+    assert ExecutionOptions(code_hash=True).replace(keep_going=True).code_hash is True
+    assert "code_hash" in ExecutionOptions.FIELDS
