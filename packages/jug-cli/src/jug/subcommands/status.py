@@ -169,7 +169,7 @@ class StatusCommand(SubCommand):
             action="store_const",
             const=True,
             dest="status_json",
-            help="print the status as one JSON document (schema jug-status, version 1: "
+            help="print the status as one JSON document (schema jug-status, version 1.1: "
             "counts, running and failed tasks, durations, rate, ETA)",
         )
         parser.add_argument(
