@@ -418,7 +418,9 @@ class CodeFingerprints:
     def __init__(self, context: RecordContext | None = None) -> None:
         self._base = context
         self._fingerprints: dict[Any, str] = {}
-        self._contexts: dict[Any, RecordContext] = {}
+        #: Task function → its record context (made on first use): ``contexts[task.f]``
+        #: is what the execution loop asks per task (a dict lookup, no Python call).
+        self.contexts: dict[Any, RecordContext] = _Contexts(self._context)
 
     def of(self, task: Task) -> str:
         """The fingerprint of *task*'s function."""
@@ -442,14 +444,29 @@ class CodeFingerprints:
     def context_of(self, task: Task) -> RecordContext:
         """The record context for *task*'s result: the run's fields plus ``code``, one
         context object per task function (so a store keeps it once)."""
-        found = self._contexts.get(task.f)
-        if found is None:
-            from jug.store import RecordContext
+        return self.contexts[task.f]
 
-            fields = dict(self._base.fields) if self._base is not None else {}
-            fields[FIELD] = self.of(task)
-            found = self._contexts[task.f] = RecordContext(fields)
-        return found
+    def _context(self, f: Any) -> RecordContext:
+        from jug.store import RecordContext
+
+        fields = dict(self._base.fields) if self._base is not None else {}
+        found = self._fingerprints.get(f)
+        if found is None:
+            found = self._fingerprints[f] = fingerprint(f)
+        fields[FIELD] = found
+        return RecordContext(fields)
+
+
+class _Contexts(dict):
+    """A dict that makes a missing task function's context (no Python call per hit)."""
+
+    def __init__(self, make: Callable[[Any], RecordContext]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, f: Any) -> RecordContext:
+        context = self[f] = self._make(f)
+        return context
 
 
 class CodeChanges:

@@ -22,7 +22,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from jug import log
 from jug.errors import CorruptResultError, JugError, LockNotHeldError, StoreError
@@ -134,8 +134,8 @@ class Executor:
         self._progress = Progress(self.stream, enabled=False)
         self._log_info = False
         self._recorder: ProvenanceRecorder | None = None
-        # With code_hash: the record context of each task function (see .codehash).
-        self._code_contexts: Callable[[Task], RecordContext] | None = None
+        # With code_hash: task function -> its record context (see .codehash).
+        self._code_contexts: Mapping[Any, RecordContext] | None = None
         # A load of the jugfile made while deciding whether to go on past a barrier.
         self._reloaded: tuple[list[Task], bool] | None = None
         #: What the time left allows (None: no end time is known), set by :meth:`run`.
@@ -598,7 +598,7 @@ class Executor:
             recorder.measure_rss()
         else:
             recorder.short_left -= 1
-        context = recorder.context if self._code_contexts is None else self._code_contexts(t)
+        context = recorder.context if self._code_contexts is None else self._code_contexts[t.f]
         t.save_and_unlock(result, (context, started, duration, recorder.rss))
 
     def _complete(self, run: _Run, h: str) -> None:
@@ -794,9 +794,10 @@ def execute(
             store.close()
 
 
-def _code_contexts(recorder: ProvenanceRecorder | None) -> Callable[[Task], RecordContext] | None:
-    """With ``code_hash``: the function giving each task's record context (the run's, plus
-    its function's fingerprint), or None (with a warning) if the store keeps no records."""
+def _code_contexts(recorder: ProvenanceRecorder | None) -> Mapping[Any, RecordContext] | None:
+    """With ``code_hash``: task function → record context of its tasks' results (the run's
+    fields, plus the function's fingerprint), or None (with a warning) if the store keeps
+    no records."""
     if recorder is None:
         log.warning(
             "--code-hash: this store keeps no provenance records, so no code fingerprints are saved"
@@ -804,7 +805,7 @@ def _code_contexts(recorder: ProvenanceRecorder | None) -> Callable[[Task], Reco
         return None
     from .codehash import CodeFingerprints
 
-    return CodeFingerprints(recorder.context).context_of
+    return CodeFingerprints(recorder.context).contexts
 
 
 def _clock(when: float) -> str:
