@@ -97,8 +97,26 @@ def hashed(project):
     return project
 
 
+def test_plain_status_does_not_compare(hashed):
+    """Comparing reads every result's record: `jug status` does it when asked."""
+    edit(hashed, "jugfile.py", "OFFSET = 1", "OFFSET = 2")
+    plain = hashed.jug("status")
+    assert plain.returncode == 0 and "Changed" not in plain.stdout
+    assert parse_status_table(plain.stdout)["Total"] == [0, 0, 10, 0, 0, 0]
+    cached = hashed.jug("status", "--cache", "--code-hash")
+    cached = hashed.jug("status", "--cache", "--code-hash")  # now from the cache
+    assert "Changed" not in cached.stdout and "--cache does not load" in cached.stderr
+    # --json always compares (it reads the records anyway).
+    assert {t["name"]: t["code"]["changed"] for t in status_json(hashed)["tasks"]} == {
+        "jugfile.clean": 0,
+        "jugfile.fit": 3,
+        "jugfile.load": 0,
+        "jugfile.report": 0,
+    }
+
+
 def test_nothing_changed_right_after_a_run(hashed):
-    status = hashed.jug("status")
+    status = hashed.jug("status", "--code-hash")
     assert code_table(status.stdout) == {
         "jugfile.clean": [0, 3, 0],
         "jugfile.fit": [0, 3, 0],
@@ -122,7 +140,7 @@ def test_nothing_changed_right_after_a_run(hashed):
 
 def test_an_edited_body_shows_as_changed_for_that_name_only(hashed):
     edit(hashed, "jugfile.py", "return [i, i + 1, i + 2]", "return [i, i + 1, i + 3]")
-    status = hashed.jug("status")
+    status = hashed.jug("status", "--code-hash")
     assert code_table(status.stdout)["jugfile.load"] == [3, 0, 0]
     assert {n: r[0] for n, r in code_table(status.stdout).items()} == {
         "jugfile.clean": 0,
@@ -141,25 +159,25 @@ def test_an_edited_body_shows_as_changed_for_that_name_only(hashed):
         "unchanged": 0,
         "unknown": 0,
     }
-    short = hashed.jug("status", "--short")
+    short = hashed.jug("status", "--short", "--code-hash")
     assert "Code changed since 3 result(s) were computed" in short.stdout
 
 
 def test_a_helper_in_the_same_module_and_a_constant(hashed):
     edit(hashed, "jugfile.py", "return x * 2", "return x * 3")
-    rows = code_table(hashed.jug("status").stdout)
+    rows = code_table(hashed.jug("status", "--code-hash").stdout)
     assert rows["jugfile.clean"] == [3, 0, 0]  # calls tidy()
     assert rows["Total"][0] == 3
     edit(hashed, "jugfile.py", "return x * 3", "return x * 2")  # back as it was
-    assert code_table(hashed.jug("status").stdout)["Total"] == [0, 10, 0]
+    assert code_table(hashed.jug("status", "--code-hash").stdout)["Total"] == [0, 10, 0]
     edit(hashed, "jugfile.py", "OFFSET = 1", "OFFSET = 2")
-    rows = code_table(hashed.jug("status").stdout)
+    rows = code_table(hashed.jug("status", "--code-hash").stdout)
     assert rows["jugfile.fit"] == [3, 0, 0] and rows["Total"][0] == 3
 
 
 def test_a_helper_in_a_module_beside_the_jugfile(hashed):
     edit(hashed, "helpers.py", "sum(values) / len(values)", "sum(values) / max(len(values), 1)")
-    rows = code_table(hashed.jug("status").stdout)
+    rows = code_table(hashed.jug("status", "--code-hash").stdout)
     assert rows["jugfile.fit"] == [3, 0, 0] and rows["Total"][0] == 3
 
 
@@ -176,19 +194,19 @@ def test_renaming_a_local_variable_is_no_change(hashed):
         "def report(fits):\n    return sum(fits)",
         "def report(fits):\n    # adds them up\n    return sum(fits)",
     )
-    assert code_table(hashed.jug("status").stdout)["Total"] == [0, 10, 0]
+    assert code_table(hashed.jug("status", "--code-hash").stdout)["Total"] == [0, 10, 0]
 
 
 def test_results_without_a_fingerprint_are_unknown(project):
     project.write("jugfile.py", JUGFILE)
     project.write("helpers.py", HELPERS)
     assert project.jug("execute", "--target", "load").returncode == 0  # without --code-hash
-    status = project.jug("status")
+    status = project.jug("status", "--code-hash")
     assert code_table(status.stdout) == {}  # nothing fingerprinted: no code table at all
     assert [t["code"] for t in status_json(project)["tasks"]] == [None] * 4
     assert project.jug("execute", "--code-hash").returncode == 0
     edit(project, "jugfile.py", "return [i, i + 1, i + 2]", "return [i, i + 1, i + 3]")
-    rows = code_table(project.jug("status").stdout)
+    rows = code_table(project.jug("status", "--code-hash").stdout)
     assert rows["jugfile.load"] == [0, 0, 3]  # changed, but computed without a fingerprint
     assert rows["Total"] == [0, 7, 3]
     assert {t["name"]: t["code"] for t in status_json(project)["tasks"]}["jugfile.load"] == {
@@ -199,7 +217,7 @@ def test_results_without_a_fingerprint_are_unknown(project):
     nothing = project.jug("invalidate", "--code-changed")
     assert nothing.returncode == 0
     assert "Nothing to invalidate" in nothing.stdout and "3 result(s) without" in nothing.stdout
-    assert parse_status_table(project.jug("status").stdout)["Total"][2] == 10
+    assert parse_status_table(project.jug("status", "--code-hash").stdout)["Total"][2] == 10
 
 
 def test_invalidate_code_changed_removes_those_and_their_dependents(hashed):
@@ -213,7 +231,7 @@ def test_invalidate_code_changed_removes_those_and_their_dependents(hashed):
         if len(parts) == 2 and parts[0].isdigit()
     }
     assert removed == {"jugfile.fit": 3, "jugfile.report": 1, "Total": 4}
-    table = parse_status_table(hashed.jug("status").stdout)
+    table = parse_status_table(hashed.jug("status", "--code-hash").stdout)
     assert table["jugfile.load"][2] == 3 and table["jugfile.clean"][2] == 3
     assert table["jugfile.fit"][1] == 3 and table["jugfile.report"][0] == 1
     again = hashed.jug("invalidate", "--code-changed")
@@ -226,7 +244,7 @@ def test_invalidate_code_changed_removes_those_and_their_dependents(hashed):
         if len(parts) == 3 and parts[0].isdigit()
     }
     assert ran["jugfile.fit"] == (3, 0) and ran["jugfile.load"] == (0, 3)
-    assert code_table(hashed.jug("status").stdout)["Total"] == [0, 10, 0]
+    assert code_table(hashed.jug("status", "--code-hash").stdout)["Total"] == [0, 10, 0]
 
 
 def test_invalidate_code_changed_with_a_target(hashed):
@@ -234,7 +252,7 @@ def test_invalidate_code_changed_with_a_target(hashed):
     edit(hashed, "jugfile.py", "OFFSET = 1", "OFFSET = 2")  # fit
     done = hashed.jug("invalidate", "--code-changed", "--target", "fit")
     assert done.returncode == 0, done.stderr
-    rows = code_table(hashed.jug("status").stdout)
+    rows = code_table(hashed.jug("status", "--code-hash").stdout)
     assert rows["jugfile.clean"] == [3, 0, 0]  # not targeted: left as it was
     assert "jugfile.fit" not in rows and "jugfile.report" not in rows
 
@@ -242,11 +260,13 @@ def test_invalidate_code_changed_with_a_target(hashed):
 def test_the_option_from_a_configuration_file_and_from_python(project):
     project.write("jugfile.py", JUGFILE)
     project.write("helpers.py", HELPERS)
-    project.write(".jugrc", "[execute]\ncode-hash = on\n")
-    assert project.jug("execute", "--target", "load").returncode == 0
+    project.write(".jugrc", "[main]\ncode-hash = on\n")  # execute and status
+    done = project.jug("execute", "--target", "load")
+    assert done.returncode == 0 and "warning" not in done.stderr, done.stderr
     assert code_table(project.jug("status").stdout)["jugfile.load"] == [0, 3, 0]
+    assert code_table(project.jug("status", "--no-code-hash").stdout) == {}
     assert project.jug("execute", "--no-code-hash", "--target", "clean").returncode == 0
-    assert code_table(project.jug("status").stdout)["jugfile.clean"] == [0, 0, 3]
+    assert code_table(project.jug("status", "--code-hash").stdout)["jugfile.clean"] == [0, 0, 3]
     (project.path / ".jugrc").unlink()
     counts = project.python(
         """
@@ -270,7 +290,7 @@ def test_on_a_dict_store_file(project):
     jugdir = "dict_store:" + str(project.path / "results.pickle")
     assert project.jug("execute", "--code-hash", "--jugdir", jugdir).returncode == 0
     edit(project, "jugfile.py", "OFFSET = 1", "OFFSET = 2")
-    rows = code_table(project.jug("status", "--jugdir", jugdir).stdout)
+    rows = code_table(project.jug("status", "--code-hash", "--jugdir", jugdir).stdout)
     assert rows["jugfile.fit"] == [3, 0, 0] and rows["Total"] == [3, 7, 0]
 
 

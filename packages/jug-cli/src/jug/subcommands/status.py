@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -183,6 +184,15 @@ class StatusCommand(SubCommand):
             "finished or Ctrl-C; with --json, one document per line",
         )
         parser.add_argument(
+            "--code-hash",
+            action=argparse.BooleanOptionalAction,
+            dest="code_hash",
+            help="also compare the code fingerprints recorded by `jug execute --code-hash` "
+            "with the current code: per task name, the results whose code changed since "
+            "(reads every result's record; `code-hash = on` under [main] in a configuration "
+            "file turns it on for execute and status together)",
+        )
+        parser.add_argument(
             "--verify",
             action="store_const",
             const=True,
@@ -198,6 +208,7 @@ class StatusCommand(SubCommand):
             "clear": False,
             "failed": False,
             "verify": False,
+            "code_hash": False,
             "status_json": False,
             "watch": None,
         }
@@ -229,7 +240,12 @@ class StatusCommand(SubCommand):
             return 0
         counts = count_states(graph.order, graph.names, graph.deps, store)
         print(format_status(counts, short=options.short))
-        if jugspace is not None and store.keeps_records:
+        if getattr(options, "code_hash", False) and jugspace is None:
+            print(
+                "jug: note: --code-hash needs the current code, which --cache does not load",
+                file=sys.stderr,
+            )
+        elif getattr(options, "code_hash", False) and store.keeps_records:
             from ._status_code import format_code_changes
 
             by_name = {name: c.finished for name, c in counts.items()}
