@@ -48,7 +48,7 @@ from collections import Counter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping
     from typing import Any
 
     from jug.store import RecordContext, Store
@@ -430,14 +430,22 @@ class CodeFingerprints:
             found = self._fingerprints[f] = fingerprint(f)
         return found
 
-    def of_key(self, tasks: Iterable[Task]) -> Callable[[str], str | None]:
+    def of_key(self, tasks: Collection[Task]) -> Callable[[str], str | None]:
         """A function of a task hash giving the fingerprint of that task's function (None
-        for a hash not among *tasks*); fingerprints are computed when first asked for."""
-        by_key = {t.key(): t for t in tasks if hasattr(t, "f") and hasattr(t, "args")}
+        for a hash not among *tasks*, a collection); fingerprints are computed when first
+        asked for."""
+        by_key: dict[str, Task] = {}
+
+        fingerprints = self._fingerprints
 
         def of_key(key: str) -> str | None:
+            if not by_key:  # made when first asked: most projects never have fingerprints
+                by_key.update((t.key(), t) for t in tasks if hasattr(t, "f") and hasattr(t, "args"))
             t = by_key.get(key)
-            return None if t is None else self.of(t)
+            if t is None:
+                return None
+            found = fingerprints.get(t.f)
+            return found if found is not None else self.of(t)
 
         return of_key
 

@@ -451,7 +451,8 @@ class StatusMonitor:
             found = tally.get(name)
             if found is None:
                 found = tally[name] = Counter()
-            found[compare(recorded, code_of(h))] += 1
+            current = code_of(h)
+            found["same" if recorded == current else compare(recorded, current)] += 1
 
     def _add_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
         from .records import Provenance
