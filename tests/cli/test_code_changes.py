@@ -294,6 +294,20 @@ def test_on_a_dict_store_file(project):
     assert rows["jugfile.fit"] == [3, 0, 0] and rows["Total"] == [3, 7, 0]
 
 
+def test_on_redis(project, redis_server):
+    project.write("jugfile.py", JUGFILE)
+    project.write("helpers.py", HELPERS)
+    jugdir = redis_server.url
+    assert project.jug("execute", "--code-hash", "--jugdir", jugdir).returncode == 0
+    edit(project, "helpers.py", "sum(values) / len(values)", "max(values)")
+    rows = code_table(project.jug("status", "--code-hash", "--jugdir", jugdir).stdout)
+    assert rows["jugfile.fit"] == [3, 0, 0] and rows["Total"] == [3, 7, 0]
+    done = project.jug("invalidate", "--code-changed", "--jugdir", jugdir)
+    assert done.returncode == 0 and "3  jugfile.fit" in done.stdout, done.stdout + done.stderr
+    table = parse_status_table(project.jug("status", "--jugdir", jugdir).stdout)
+    assert table["Total"] == [1, 3, 6, 0, 0, 0]
+
+
 @needs_original
 def test_the_original_reads_a_project_run_with_code_hash(hashed):
     theirs = os.path.join(os.path.dirname(ORIGINAL), "jug")
