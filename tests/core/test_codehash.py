@@ -295,3 +295,23 @@ def test_the_option_is_an_execution_option():
     assert ExecutionOptions().code_hash is False
     assert ExecutionOptions(code_hash=True).replace(keep_going=True).code_hash is True
     assert "code_hash" in ExecutionOptions.FIELDS
+
+
+class _Unhashable:
+    """A callable object that cannot be a dict key (``__eq__`` without ``__hash__``)."""
+
+    __name__ = "unhashable"
+
+    def __eq__(self, other):
+        return self is other
+
+    def __call__(self, x):
+        return x + 1
+
+
+def test_an_unhashable_task_function_is_saved_without_a_fingerprint(store):
+    from jug import Task
+
+    t = Task(_Unhashable(), 1)
+    assert execute([t], store, code_hash=True).ok
+    assert t.value() == 2 and "code" not in store.record(t.key())

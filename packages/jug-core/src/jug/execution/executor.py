@@ -598,7 +598,12 @@ class Executor:
             recorder.measure_rss()
         else:
             recorder.short_left -= 1
-        context = recorder.context if self._code_contexts is None else self._code_contexts[t.f]
+        context = recorder.context
+        if self._code_contexts is not None:
+            try:
+                context = self._code_contexts[t.f]
+            except TypeError:  # an unhashable callable object: saved without a fingerprint
+                pass
         t.save_and_unlock(result, (context, started, duration, recorder.rss))
 
     def _complete(self, run: _Run, h: str) -> None:
