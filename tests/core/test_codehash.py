@@ -214,6 +214,17 @@ def test_libraries_are_not_followed(tmp_path, base):
     assert _fingerprint(project) == first
 
 
+def test_which_library_function_a_name_is(tmp_path):
+    """``from math import floor as rounding`` → ``ceil as rounding``: same bytecode, same
+    names in the function, another function behind the name."""
+    uses = _edit(JUGFILE, "sum(squares)", "rounding(sum(squares))")
+    floor = _edit(uses, "import json\n", "import json\nfrom math import floor as rounding\n")
+    ceil = _edit(uses, "import json\n", "import json\nfrom math import ceil as rounding\n")
+    assert _fingerprint(_project(tmp_path / "floor", floor)) != _fingerprint(
+        _project(tmp_path / "ceil", ceil)
+    )
+
+
 def test_in_process_functions_and_callables():
     def local(x):
         return x + 1

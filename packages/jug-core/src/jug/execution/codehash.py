@@ -20,8 +20,9 @@ What a fingerprint covers (``docs/code-changes.md`` says it for users):
   anything under Python's installation prefixes or in a ``site-packages`` or
   ``dist-packages`` directory;
 * the global values those functions read, when they are constants: numbers, strings,
-  bytes, ``None``, booleans, and tuples, lists, sets and dicts of them. Any other value
-  (an array, an instance, a file) is covered only by its type's name.
+  bytes, ``None``, booleans, and tuples, lists, sets and dicts of them. A library's
+  function or class is covered by its qualified name; any other value (an array, an
+  instance, a file) only by its type's name.
 
 Not covered: line numbers, comments, blank lines, local variable names (renaming a local
 variable does not change the fingerprint), code outside the user's modules (libraries, C
@@ -300,10 +301,15 @@ class _Walk:
         if isinstance(value, types.ModuleType):
             return
         parts = [b"v", label.encode(), b"="]
-        try:
-            _encode(value, parts)
-        except _Unencodable:
-            parts[-1] = f":{_qualified(type(value))}".encode()
+        target = _unwrap(value)
+        if isinstance(target, (types.FunctionType, types.BuiltinFunctionType, type)):
+            # A library's function or class: which one it is (``agg = numpy.mean``).
+            parts[-1] = f"->{_qualified(target)}".encode()
+        else:
+            try:
+                _encode(value, parts)
+            except _Unencodable:
+                parts[-1] = f":{_qualified(type(value))}".encode()
         self.items.append(b"".join(parts))
 
     def _function(self, f: types.FunctionType) -> None:
@@ -345,7 +351,7 @@ class _Walk:
         for base in cls.__bases__:
             self.visit(base)
         for attr, member in sorted(vars(cls).items()):
-            if attr in ("__dict__", "__weakref__", "__module__", "__qualname__", "__doc__"):
+            if attr in _CLASS_SKIPPED:
                 continue
             if isinstance(member, property):
                 for part, accessor in (
@@ -363,6 +369,21 @@ class _Walk:
                 self.items.append(f"m{name}.{attr}={_qualified(unwrapped)}".encode())
             else:
                 self.value(f"{name}.{attr}", member)
+
+
+# Class attributes that are not code or data of the user's: bookkeeping, and the line
+# number Python 3.13 keeps (moving a class is no change).
+_CLASS_SKIPPED = frozenset(
+    {
+        "__dict__",
+        "__weakref__",
+        "__module__",
+        "__qualname__",
+        "__doc__",
+        "__firstlineno__",
+        "__static_attributes__",
+    }
+)
 
 
 def fingerprint(function: Callable[..., Any]) -> str:
