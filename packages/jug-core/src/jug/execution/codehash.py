@@ -181,8 +181,7 @@ class _Scope:
     def __init__(self, root: str | None) -> None:
         self.root = root
         self._own: dict[str, bool] = {}
-        prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-        self._prefixes = tuple(os.path.join(os.path.realpath(p), "") for p in prefixes if p)
+        self._prefixes = _install_prefixes()
 
     def owns(self, module_name: str | None) -> bool:
         """Whether the module named *module_name* is one of the user's own."""
@@ -194,6 +193,12 @@ class _Scope:
                 sys.modules.get(module_name), self.root, self._prefixes
             )
         return found
+
+
+def _install_prefixes() -> tuple[str, ...]:
+    """Python's installation directories (with a trailing separator): not the user's."""
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return tuple(os.path.join(os.path.realpath(p), "") for p in prefixes if p)
 
 
 def _module_file(module: Any) -> str | None:
@@ -224,8 +229,7 @@ def _root_of(function: Any) -> str | None:
     path = _module_file(module)
     if path is None:
         return None
-    scope = _Scope(None)
-    if _excluded(path, scope._prefixes):
+    if _excluded(path, _install_prefixes()):
         return None
     return os.path.join(os.path.dirname(path), "")
 
