@@ -270,7 +270,7 @@ CASES: list[Case] = [
         did="`jug invalidate` without `--target`",
         argv=("invalidate",),
         code=2,
-        says="jug invalidate: name the tasks to invalidate with --target NAME",
+        says="jug invalidate: name the tasks to invalidate with --target NAME (or --code-changed)",
     ),
     Case(
         id="invalidate-matches-nothing",

@@ -38,18 +38,34 @@ class LiveStatus:
     jugfile, jugdir : str
     argv : list of str
         The jugfile's arguments, to load it again past a barrier.
+    tasks : list of Task, optional
+        The loaded tasks, to compare recorded code fingerprints with the current code
+        (without them, e.g. from the ``--cache`` file, the report's ``code`` is None).
     """
 
     def __init__(
-        self, graph: Any, store: Store, jugfile: str, jugdir: str, argv: list[str]
+        self,
+        graph: Any,
+        store: Store,
+        jugfile: str,
+        jugdir: str,
+        argv: list[str],
+        tasks: list[Any] | None = None,
     ) -> None:
         self.store = store
         self.jugfile = jugfile
         self.jugdir = jugdir
         self.argv = argv
-        self.monitor = self._monitor(graph.order, graph.names, graph.deps, graph.complete)
+        self.monitor = self._monitor(graph.order, graph.names, graph.deps, graph.complete, tasks)
 
-    def _monitor(self, order: Any, names: Any, deps: Any, complete: bool) -> StatusMonitor:
+    def _monitor(
+        self, order: Any, names: Any, deps: Any, complete: bool, tasks: list[Any] | None = None
+    ) -> StatusMonitor:
+        code_of = None
+        if tasks is not None:
+            from jug.execution.codehash import CodeFingerprints
+
+            code_of = CodeFingerprints().of_key(tasks)
         return StatusMonitor(
             order,
             names,
@@ -58,6 +74,7 @@ class LiveStatus:
             complete=complete,
             jugfile=self.jugfile,
             jugdir=self.jugdir,
+            code_of=code_of,
         )
 
     def refresh(self) -> StatusReport:
@@ -70,7 +87,7 @@ class LiveStatus:
             tasks, complete = load_tasks(self.jugfile, self.argv)
             order, names, deps = hash_graph(tasks)
             if len(order) > report.totals.total or complete:
-                self.monitor = self._monitor(order, names, deps, complete)
+                self.monitor = self._monitor(order, names, deps, complete, tasks)
                 report = self.monitor.refresh()
         return report
 

@@ -97,6 +97,13 @@ class ExecuteCommand(SubCommand):
             f"(default: {ExecutionOptions.time_margin:g})",
         )
         parser.add_argument(
+            "--code-hash",
+            action=argparse.BooleanOptionalAction,
+            help="record a fingerprint of each task function's code with its results, so "
+            "that `jug status` shows results whose code changed since (task hashes do not "
+            "change; see `jug invalidate --code-changed`)",
+        )
+        parser.add_argument(
             "--env-exit-checks",
             action=argparse.BooleanOptionalAction,
             help="stop early as the JUG_MAX_TASKS, JUG_MAX_HOURS, JUG_MAX_MINUTES, "
@@ -117,6 +124,7 @@ class ExecuteCommand(SubCommand):
             "end_time": None,
             "task_time": None,
             "time_margin": defaults["time_margin"],
+            "code_hash": defaults["code_hash"],
         }
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:

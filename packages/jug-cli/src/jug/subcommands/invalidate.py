@@ -42,18 +42,31 @@ class InvalidateCommand(SubCommand):
             "(module.function) or a function name in any module; wildcards allowed; may be "
             "repeated. Every task depending on them is invalidated too",
         )
+        parser.add_argument(
+            "--code-changed",
+            action="store_const",
+            const=True,
+            dest="code_changed",
+            help="invalidate the results whose task code changed since they were computed "
+            "(as recorded by `jug execute --code-hash`; results without a fingerprint are "
+            "left alone), and every task depending on them; with --target, only those of "
+            "the named tasks",
+        )
 
     def parse_defaults(self) -> dict[str, Any]:
-        return {"invalid": []}
+        return {"invalid": [], "code_changed": False}
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
         given = options.invalid  # a str from the original's invalid_name
         patterns = [given] if isinstance(given, str) else list(given or [])
-        if not patterns:
-            raise UsageError("name the tasks to invalidate with --target NAME")
+        code_changed = getattr(options, "code_changed", False)
+        if not patterns and not code_changed:
+            raise UsageError("name the tasks to invalidate with --target NAME (or --code-changed)")
         graph = TaskGraph(alltasks)
-        matched = graph.matching(patterns)
         barrier = stopped_at_barrier(jugspace)
+        if code_changed:
+            return _invalidate_code_changed(graph, patterns, store, options.short, barrier)
+        matched = graph.matching(patterns)
         if not matched:
             print(
                 f"jug invalidate: no task matches --target {' '.join(patterns)}; nothing "
@@ -64,29 +77,68 @@ class InvalidateCommand(SubCommand):
                 print(_BARRIER_NOTE, file=sys.stderr)
             return 1
         done = invalidate_tasks(graph, matched, store)
-        total = sum(done.removed.values())
-        if total == 0:
-            print(
-                f"Nothing to invalidate: {done.matched} task(s) match and {done.affected} "
-                "are affected, but none of them has a result."
-            )
-        elif options.short:
-            print(f"Invalidated {total} results of {len(done.removed)} task names.")
-        else:
-            rows = [(name, [n]) for name, n in sorted(done.removed.items())]
-            print(format_table(["Invalidated"], rows))
-        if done.failure_marks:
-            print(f"Removed {done.failure_marks} failure record(s) of these tasks.")
-        if done.running:
-            names = ", ".join(sorted(set(done.running)))
-            print(
-                f"Warning: {len(done.running)} of these tasks are running now ({names}); "
-                "their results will be stored when they finish: invalidate again then.",
-                file=sys.stderr,
-            )
+        _report(done, options.short, barrier)
+        return 0
+
+
+def _report(done: Any, short: bool, barrier: bool) -> None:
+    """Print what :func:`invalidate_tasks` did."""
+    total = sum(done.removed.values())
+    if total == 0:
+        print(
+            f"Nothing to invalidate: {done.matched} task(s) match and {done.affected} "
+            "are affected, but none of them has a result."
+        )
+    elif short:
+        print(f"Invalidated {total} results of {len(done.removed)} task names.")
+    else:
+        rows = [(name, [n]) for name, n in sorted(done.removed.items())]
+        print(format_table(["Invalidated"], rows))
+    if done.failure_marks:
+        print(f"Removed {done.failure_marks} failure record(s) of these tasks.")
+    if done.running:
+        names = ", ".join(sorted(set(done.running)))
+        print(
+            f"Warning: {len(done.running)} of these tasks are running now ({names}); "
+            "their results will be stored when they finish: invalidate again then.",
+            file=sys.stderr,
+        )
+    if barrier:
+        print(_BARRIER_NOTE, file=sys.stderr)
+
+
+def _invalidate_code_changed(
+    graph: TaskGraph, patterns: list[str], store: Any, short: bool, barrier: bool
+) -> int:
+    """``--code-changed``: the results whose code changed (of the tasks matching
+    *patterns*, if any), and their dependents."""
+    from jug.execution.codehash import code_changes
+
+    if patterns:
+        chosen = set(graph.matching(patterns))
+        tasks = [graph.task[h] for h in graph.order if h in chosen]
+    else:
+        tasks = [graph.task[h] for h in graph.order]
+    changes = code_changes(tasks, store)
+    if not changes.changed:
+        unknown = sum(c["unknown"] for c in changes.counts.values())
+        why = (
+            "no stored result has a code fingerprint (run `jug execute --code-hash`)"
+            if not changes.fingerprinted
+            else f"the code of all {changes.fingerprinted} fingerprinted result(s) is unchanged"
+        )
+        extra = f"; {unknown} result(s) without a fingerprint were left alone" if unknown else ""
+        print(f"Nothing to invalidate: {why}{extra}.")
         if barrier:
             print(_BARRIER_NOTE, file=sys.stderr)
         return 0
+    print(
+        f"{len(changes.changed)} result(s) were computed by code that changed since; "
+        "invalidating them and every result computed from them:"
+    )
+    done = invalidate_tasks(graph, changes.changed, store)
+    _report(done, short, barrier)
+    return 0
 
 
 # The original's module-level instances (jug.subcommands.X.X(...) from Python).

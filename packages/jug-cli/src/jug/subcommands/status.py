@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -113,11 +114,11 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _live(options: Any, store: Store, graph: CachedGraph) -> int:
+def _live(options: Any, store: Store, graph: CachedGraph, tasks: Any = None) -> int:
     """``--json`` and ``--watch``: see :mod:`._status_live`."""
     from ._status_live import LiveStatus, format_live, watch
 
-    live = LiveStatus(graph, store, options.jugfile, options.jugdir, list(options.argv))
+    live = LiveStatus(graph, store, options.jugfile, options.jugdir, list(options.argv), tasks)
     if options.watch is not None:
         return watch(live, options.watch, as_json=options.status_json, short=options.short)
     report = live.refresh()
@@ -169,7 +170,7 @@ class StatusCommand(SubCommand):
             action="store_const",
             const=True,
             dest="status_json",
-            help="print the status as one JSON document (schema jug-status, version 1: "
+            help="print the status as one JSON document (schema jug-status, version 1.1: "
             "counts, running and failed tasks, durations, rate, ETA)",
         )
         parser.add_argument(
@@ -181,6 +182,15 @@ class StatusCommand(SubCommand):
             metavar="SECONDS",
             help="refresh the status every SECONDS (default 2) until every task is "
             "finished or Ctrl-C; with --json, one document per line",
+        )
+        parser.add_argument(
+            "--code-hash",
+            action=argparse.BooleanOptionalAction,
+            dest="code_hash",
+            help="also compare the code fingerprints recorded by `jug execute --code-hash` "
+            "with the current code: per task name, the results whose code changed since "
+            "(reads every result's record; `code-hash = on` under [main] in a configuration "
+            "file turns it on for execute and status together)",
         )
         parser.add_argument(
             "--verify",
@@ -198,6 +208,7 @@ class StatusCommand(SubCommand):
             "clear": False,
             "failed": False,
             "verify": False,
+            "code_hash": False,
             "status_json": False,
             "watch": None,
         }
@@ -223,12 +234,24 @@ class StatusCommand(SubCommand):
             return 0
         graph = self._graph(options, store, jugspace)
         if options.status_json or options.watch is not None:
-            return _live(options, store, graph)
+            return _live(options, store, graph, list(alltasks) if jugspace is not None else None)
         if options.failed:
             print(format_failures(_failed_tasks(store, graph.names), short=options.short))
             return 0
         counts = count_states(graph.order, graph.names, graph.deps, store)
         print(format_status(counts, short=options.short))
+        if getattr(options, "code_hash", False) and jugspace is None:
+            print(
+                "jug: note: --code-hash needs the current code, which --cache does not load",
+                file=sys.stderr,
+            )
+        elif getattr(options, "code_hash", False) and store.keeps_records:
+            from ._status_code import format_code_changes
+
+            by_name = {name: c.finished for name, c in counts.items()}
+            text = format_code_changes(alltasks, store, by_name, short=options.short)
+            if text:
+                print(text)
         if not graph.complete:
             print(_BARRIER_NOTE)
         # As Jug 2.7: 0 when every task is finished, 1 otherwise (scripts test for it).

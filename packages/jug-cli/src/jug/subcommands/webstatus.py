@@ -279,8 +279,9 @@ class WebStatusCommand(SubCommand):
         from ._status_cache import CachedGraph
         from ._status_live import LiveStatus
 
-        graph = CachedGraph(*hash_graph(list(alltasks)), not stopped_at_barrier(jugspace))
-        live = LiveStatus(graph, store, options.jugfile, options.jugdir, list(options.argv))
+        tasks = list(alltasks)
+        graph = CachedGraph(*hash_graph(tasks), not stopped_at_barrier(jugspace))
+        live = LiveStatus(graph, store, options.jugfile, options.jugdir, list(options.argv), tasks)
         ip, port = str(options.webstatus_ip), int(options.webstatus_port)
         try:
             server = WebStatusServer(live, ip, port, float(options.webstatus_refresh))

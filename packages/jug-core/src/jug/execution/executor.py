@@ -22,7 +22,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from jug import log
 from jug.errors import CorruptResultError, JugError, LockNotHeldError, StoreError
@@ -43,6 +43,8 @@ from .timelimit import TimeBudget, find_end_time
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from jug.store import RecordContext
 
 __all__ = ["Executor", "execute"]
 
@@ -132,6 +134,8 @@ class Executor:
         self._progress = Progress(self.stream, enabled=False)
         self._log_info = False
         self._recorder: ProvenanceRecorder | None = None
+        # With code_hash: task function -> its record context (see .codehash).
+        self._code_contexts: Mapping[Any, RecordContext] | None = None
         # A load of the jugfile made while deciding whether to go on past a barrier.
         self._reloaded: tuple[list[Task], bool] | None = None
         #: What the time left allows (None: no end time is known), set by :meth:`run`.
@@ -236,6 +240,8 @@ class Executor:
         self._log_info = log.info_enabled()
         # Provenance of each result, for the stores that keep records.
         self._recorder = ProvenanceRecorder() if self.store.keeps_records else None
+        if opts.code_hash:
+            self._code_contexts = _code_contexts(self._recorder)
         self.time_budget = self._make_budget()
         self.on_start()
         try:
@@ -592,7 +598,13 @@ class Executor:
             recorder.measure_rss()
         else:
             recorder.short_left -= 1
-        t.save_and_unlock(result, (recorder.context, started, duration, recorder.rss))
+        context = recorder.context
+        if self._code_contexts is not None:
+            try:
+                context = self._code_contexts[t.f]
+            except TypeError:  # an unhashable callable object: saved without a fingerprint
+                pass
+        t.save_and_unlock(result, (context, started, duration, recorder.rss))
 
     def _complete(self, run: _Run, h: str) -> None:
         """Record that *h* has a result; make its dependents ready; free memory."""
@@ -785,6 +797,20 @@ def execute(
     finally:
         if owned:
             store.close()
+
+
+def _code_contexts(recorder: ProvenanceRecorder | None) -> Mapping[Any, RecordContext] | None:
+    """With ``code_hash``: task function → record context of its tasks' results (the run's
+    fields, plus the function's fingerprint), or None (with a warning) if the store keeps
+    no records."""
+    if recorder is None:
+        log.warning(
+            "--code-hash: this store keeps no provenance records, so no code fingerprints are saved"
+        )
+        return None
+    from .codehash import CodeFingerprints
+
+    return CodeFingerprints(recorder.context).contexts
 
 
 def _clock(when: float) -> str:

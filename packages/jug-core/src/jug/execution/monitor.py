@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .rates import DEFAULT_WINDOW, RateMeter, eta, rate_from_records
 from .states import TaskCounts, TaskState, _tally_by_state, total_counts
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCHEMA",
+    "SCHEMA_MINOR",
     "SCHEMA_VERSION",
     "DurationStats",
     "StatusMonitor",
@@ -51,6 +52,8 @@ SCHEMA = "jug-status"
 #: The ``version`` field: raised when a field changes meaning or goes away (adding fields
 #: does not raise it).
 SCHEMA_VERSION = 1
+#: The ``minor`` field: raised when fields are added (1: ``tasks[].code``).
+SCHEMA_MINOR = 1
 
 #: How many recently finished tasks a report lists.
 RECENT = 20
@@ -126,6 +129,11 @@ class StatusReport:
     window : float
     jugfile, jugdir : str or None
         What the report is about, if known.
+    code : dict or None
+        Task name → ``{"changed": n, "unchanged": n, "unknown": n}``: how the finished
+        results compare with the current code (:mod:`.codehash`); None if the current code
+        is not known (no tasks given to the monitor) or no finished result has a
+        fingerprint.
     """
 
     def __init__(self, **fields: Any) -> None:
@@ -143,6 +151,7 @@ class StatusReport:
         self.window: float = fields.get("window", DEFAULT_WINDOW)
         self.jugfile: str | None = fields.get("jugfile")
         self.jugdir: str | None = fields.get("jugdir")
+        self.code: dict[str, dict[str, int]] | None = fields.get("code")
         remaining = self.remaining
         self.eta: float | None = eta(remaining, self.rate) if remaining else 0.0
 
@@ -164,12 +173,17 @@ class StatusReport:
             row: dict[str, Any] = {"name": name, **c.as_dict(), "total": c.total}
             stats = self.durations.get(name)
             row["durations"] = None if stats is None else stats.to_dict()
+            if self.code is not None:
+                row["code"] = self.code.get(name) or _code_counts(0, 0, c.finished)
+            else:
+                row["code"] = None
             tasks.append(row)
         totals: dict[str, Any] = {**self.totals.as_dict(), "total": self.totals.total}
         eta_at = None if self.eta is None else self.generated + self.eta
         return {
             "schema": SCHEMA,
             "version": SCHEMA_VERSION,
+            "minor": SCHEMA_MINOR,
             "generated": self.generated,
             "jugfile": self.jugfile,
             "jugdir": self.jugdir,
@@ -262,6 +276,10 @@ class StatusMonitor:
         Seconds of history the rate is computed over.
     jugfile, jugdir : str, optional
         Named in the reports.
+    code_of : callable, optional
+        Task hash → the current fingerprint of its function's code (see
+        :class:`~jug.execution.codehash.CodeFingerprints`), to count the results whose code
+        changed (:attr:`StatusReport.code`). :meth:`from_tasks` makes it.
     """
 
     def __init__(
@@ -275,6 +293,7 @@ class StatusMonitor:
         window: float = DEFAULT_WINDOW,
         jugfile: str | None = None,
         jugdir: str | None = None,
+        code_of: Callable[[str], str | None] | None = None,
     ) -> None:
         if store is None:
             from jug.task import Task
@@ -296,6 +315,9 @@ class StatusMonitor:
         self._starts: list[float] = []  # start of the task ending at _ends[i]
         self._recent: list[tuple[float, str, dict[str, Any]]] = []
         self._meter = RateMeter(window)
+        self.code_of = code_of
+        # Task name -> Counter of "same"/"changed"/"unknown", of fingerprinted results.
+        self._code: dict[str, Counter[str]] = {}
 
     @classmethod
     def from_tasks(cls, tasks: Iterable[Task] | None = None, **kwargs: Any) -> StatusMonitor:
@@ -304,7 +326,12 @@ class StatusMonitor:
 
         from .graph import hash_graph
 
-        order, names, deps = hash_graph(alltasks if tasks is None else tasks)
+        tasks = list(alltasks if tasks is None else tasks)
+        order, names, deps = hash_graph(tasks)
+        if "code_of" not in kwargs:
+            from .codehash import CodeFingerprints
+
+            kwargs["code_of"] = CodeFingerprints().of_key(tasks)
         return cls(order, names, deps, **kwargs)
 
     @property
@@ -368,14 +395,46 @@ class StatusMonitor:
             window=self.window,
             jugfile=self.jugfile,
             jugdir=self.jugdir,
+            code=self._code_counts(counts),
         )
 
     def _count(self, infos: Mapping[str, LockInfo], now: float) -> dict[str, TaskCounts]:
         tally: dict[str, Counter[str]] = {"finished": self._finished}
         return _tally_by_state(tally, self._pending, self._done, self.names, self.deps, infos, now)
 
+    def _code_counts(self, counts: Mapping[str, TaskCounts]) -> dict[str, dict[str, int]] | None:
+        if self.code_of is None or not self._code:
+            return None  # the current code is not known, or no result has a fingerprint
+        out = {}
+        for name, c in counts.items():
+            found = self._code.get(name)
+            same = found["same"] if found else 0
+            changed = found["changed"] if found else 0
+            out[name] = _code_counts(changed, same, c.finished - same - changed)
+        return out
+
+    def _compare_code(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        """Count the fingerprinted results among *records* whose code changed."""
+        from .codehash import FIELD, compare
+
+        code_of, names, tally = self.code_of, self.names, self._code
+        assert code_of is not None
+        for h, record in records.items():
+            recorded = record.get(FIELD)
+            if recorded is None:
+                continue
+            name = names[h]
+            found = tally.get(name)
+            if found is None:
+                found = tally[name] = Counter()
+            current = code_of(h)
+            found["same" if recorded == current else compare(recorded, current)] += 1
+
     def _add_records(self, records: Mapping[str, Mapping[str, Any]]) -> None:
         from .records import Provenance
+
+        if self.code_of is not None:
+            self._compare_code(records)
 
         names, durations = self.names, self._durations
         batch: list[tuple[float, float]] = []
@@ -421,6 +480,10 @@ class StatusMonitor:
         else:
             self._ends.extend(e for e, _ in batch)
             self._starts.extend(s for _, s in batch)
+
+
+def _code_counts(changed: int, same: int, unknown: int) -> dict[str, int]:
+    return {"changed": changed, "unchanged": same, "unknown": unknown}
 
 
 def _job(info: LockInfo) -> str | None:

@@ -56,6 +56,10 @@ class ExecutionOptions:
         is known (None: such tasks are started whatever the time left).
     time_margin : float
         A task must be expected to end this many seconds before ``end_time``.
+    code_hash : bool
+        Record a fingerprint of each task function's code in its results' provenance
+        records (see :mod:`jug.execution.codehash`), so that ``jug status`` can tell which
+        results were computed by code that changed since.
     """
 
     wait_cycle_time: float = 12.0
@@ -71,6 +75,7 @@ class ExecutionOptions:
     end_time: float | None = None
     task_time: float | None = None
     time_margin: float = 5.0
+    code_hash: bool = False
 
     #: The option names, in the order above (``jug execute``'s, with ``-`` for ``_``).
     FIELDS = (
@@ -87,6 +92,7 @@ class ExecutionOptions:
         "end_time",
         "task_time",
         "time_margin",
+        "code_hash",
     )
 
     # A plain class, not a dataclass: importing dataclasses costs every worker ~5 ms.
@@ -106,6 +112,7 @@ class ExecutionOptions:
         end_time: float | None = end_time,
         task_time: float | None = task_time,
         time_margin: float = time_margin,
+        code_hash: bool = code_hash,
     ) -> None:
         if wait_cycle_time < 0:
             raise InvalidOptionError(
@@ -144,6 +151,7 @@ class ExecutionOptions:
         self.end_time = end_time
         self.task_time = task_time
         self.time_margin = time_margin
+        self.code_hash = bool(code_hash)
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
