@@ -14,6 +14,7 @@ from jug.execution.hooks import HookPoint
 from jug.execution.interrupts import Terminated, sigterm_raises, stop_signals
 from jug.execution.options import ExecutionOptions
 from jug.execution.result import StopReason
+from jug.execution.retries import MAX_DELAY
 from jug.hooks.exit_checks import STOP_FILE, execute_exit_checks
 from jug.jugfile import load_tasks
 from jug.store import DEFAULT_LEASE
@@ -97,6 +98,20 @@ class ExecuteCommand(SubCommand):
             f"(default: {ExecutionOptions.time_margin:g})",
         )
         parser.add_argument(
+            "--retries",
+            type=_retries,
+            metavar="N",
+            help="run a task that raises up to N more times, in this worker and holding its "
+            "lock, before counting it as failed (default: 0)",
+        )
+        parser.add_argument(
+            "--retry-delay",
+            type=_duration,
+            metavar="SECONDS",
+            help="wait this long before the first retry; each further wait is twice the "
+            f"last, up to {MAX_DELAY:g}s (default: {ExecutionOptions.retry_delay:g})",
+        )
+        parser.add_argument(
             "--env-exit-checks",
             action=argparse.BooleanOptionalAction,
             help="stop early as the JUG_MAX_TASKS, JUG_MAX_HOURS, JUG_MAX_MINUTES, "
@@ -117,6 +132,8 @@ class ExecuteCommand(SubCommand):
             "end_time": None,
             "task_time": None,
             "time_margin": defaults["time_margin"],
+            "retries": defaults["retries"],
+            "retry_delay": defaults["retry_delay"],
         }
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
@@ -179,6 +196,7 @@ def _convert_times(options: Any) -> None:
         ("end_time", _end_time),
         ("task_time", _duration),
         ("time_margin", _duration),
+        ("retry_delay", _duration),
     ):
         value = getattr(options, name, None)
         if isinstance(value, str):
@@ -202,6 +220,18 @@ def _duration(text: str) -> float:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{exc} (give SECONDS or HH:MM:SS)") from None
+
+
+def _retries(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a number of retries (0 or more): {text!r}")
+    return value
 
 
 def _end_time(text: str) -> float:

@@ -44,6 +44,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .retries import Retrier
+
 __all__ = ["Executor", "execute"]
 
 
@@ -132,6 +134,7 @@ class Executor:
         self._progress = Progress(self.stream, enabled=False)
         self._log_info = False
         self._recorder: ProvenanceRecorder | None = None
+        self._retrier: Retrier | None = None
         # A load of the jugfile made while deciding whether to go on past a barrier.
         self._reloaded: tuple[list[Task], bool] | None = None
         #: What the time left allows (None: no end time is known), set by :meth:`run`.
@@ -237,6 +240,10 @@ class Executor:
         # Provenance of each result, for the stores that keep records.
         self._recorder = ProvenanceRecorder() if self.store.keeps_records else None
         self.time_budget = self._make_budget()
+        if opts.retries:
+            from .retries import Retrier
+
+            self._retrier = Retrier(self, opts.retries, opts.retry_delay)
         self.on_start()
         try:
             task_list = list(tasks)
@@ -513,7 +520,9 @@ class Executor:
             self._keeper.hold(t)
             self.on_task_start(t)
             budget = self.time_budget
-            if budget is None:
+            if self._retrier is not None:
+                self._retrier.run(t, h)  # see .retries
+            elif budget is None:
                 self._run_and_save(t, opts.debug)
             else:
                 budget.started(t.name)
@@ -544,8 +553,11 @@ class Executor:
             from jug._traceback import user_traceback
 
             error = user_traceback(exc, keep_jug_frames=opts.debug)
+            record, attempts, failed = error, 1, "failed"
+            if self._retrier is not None:  # every attempt's traceback goes on record
+                record, attempts, failed = self._retrier.final(error)
             self._progress.clear()
-            print(f"jug: task {t.name} ({h}) failed:\n{error}", file=self.stream, flush=True)
+            print(f"jug: task {t.name} ({h}) {failed}:\n{error}", file=self.stream, flush=True)
             if opts.pdb:
                 import pdb
 
@@ -553,14 +565,14 @@ class Executor:
             self._keeper.drop()
             if opts.keep_failed:
                 try:
-                    t.fail(error)
+                    t.fail(record)
                 except LockNotHeldError:
                     log.warning("could not mark %s as failed: its lock was lost", t.name)
             else:
                 t.unlock()
-            self.result.failures.append(TaskFailure(t.name, h, error))
+            self.result.failures.append(TaskFailure(t.name, h, record, attempts))
             self._account(h, t.name, None)
-            self.on_task_failed(t, error)
+            self.on_task_failed(t, record)
             return _FAILED
         except BaseException:
             # KeyboardInterrupt, SIGTERM (see .interrupts), SystemExit: free the task.

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCHEMA",
+    "SCHEMA_MINOR",
     "SCHEMA_VERSION",
     "DurationStats",
     "StatusMonitor",
@@ -51,6 +52,8 @@ SCHEMA = "jug-status"
 #: The ``version`` field: raised when a field changes meaning or goes away (adding fields
 #: does not raise it).
 SCHEMA_VERSION = 1
+#: The ``minor`` field: raised when fields are added (1: ``attempts`` of failed tasks).
+SCHEMA_MINOR = 1
 
 #: How many recently finished tasks a report lists.
 RECENT = 20
@@ -158,7 +161,7 @@ class StatusReport:
         return self.complete and self.totals.finished == self.totals.total
 
     def to_dict(self) -> dict[str, Any]:
-        """The status document (schema ``jug-status``, version 1): JSON-ready."""
+        """The status document (schema ``jug-status``, version 1.1): JSON-ready."""
         tasks = []
         for name, c in self.counts.items():
             row: dict[str, Any] = {"name": name, **c.as_dict(), "total": c.total}
@@ -170,6 +173,7 @@ class StatusReport:
         return {
             "schema": SCHEMA,
             "version": SCHEMA_VERSION,
+            "minor": SCHEMA_MINOR,
             "generated": self.generated,
             "jugfile": self.jugfile,
             "jugdir": self.jugdir,
@@ -467,6 +471,8 @@ def _holder(name: str, h: str, info: LockInfo, now: float) -> dict[str, Any]:
 
 
 def _failure(name: str, h: str, info: LockInfo) -> dict[str, Any]:
+    from .retries import attempt_count
+
     lines = [line for line in (info.error or "").rstrip().splitlines() if line.strip()]
     return {
         "name": name,
@@ -477,4 +483,5 @@ def _failure(name: str, h: str, info: LockInfo) -> dict[str, Any]:
         "at": info.failed_at or info.started,
         "error": lines[-1].strip() if lines else "",
         "traceback": info.error or "",
+        "attempts": attempt_count(info.error or ""),
     }

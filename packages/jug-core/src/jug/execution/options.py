@@ -56,6 +56,12 @@ class ExecutionOptions:
         is known (None: such tasks are started whatever the time left).
     time_margin : float
         A task must be expected to end this many seconds before ``end_time``.
+    retries : int
+        Run a task that raises an :class:`Exception` again, up to this many times, in the
+        same worker and holding its lock (see :mod:`jug.execution.retries`).
+    retry_delay : float
+        Seconds to wait before the first retry; the wait doubles at each further retry, up
+        to :data:`~jug.execution.retries.MAX_DELAY` (or *retry_delay*, if longer).
     """
 
     wait_cycle_time: float = 12.0
@@ -71,6 +77,8 @@ class ExecutionOptions:
     end_time: float | None = None
     task_time: float | None = None
     time_margin: float = 5.0
+    retries: int = 0
+    retry_delay: float = 1.0
 
     #: The option names, in the order above (``jug execute``'s, with ``-`` for ``_``).
     FIELDS = (
@@ -87,6 +95,8 @@ class ExecutionOptions:
         "end_time",
         "task_time",
         "time_margin",
+        "retries",
+        "retry_delay",
     )
 
     # A plain class, not a dataclass: importing dataclasses costs every worker ~5 ms.
@@ -106,6 +116,8 @@ class ExecutionOptions:
         end_time: float | None = end_time,
         task_time: float | None = task_time,
         time_margin: float = time_margin,
+        retries: int = retries,
+        retry_delay: float = retry_delay,
     ) -> None:
         if wait_cycle_time < 0:
             raise InvalidOptionError(
@@ -131,6 +143,14 @@ class ExecutionOptions:
             raise InvalidOptionError(
                 f"the time margin must be a number of seconds, not {time_margin}"
             )
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidOptionError(
+                f"the number of retries (--retries) must be a whole number, 0 or more, not {retries!r}"
+            )
+        if not 0 <= retry_delay < float("inf"):
+            raise InvalidOptionError(
+                f"the retry delay (--retry-delay) must be a number of seconds, not {retry_delay}"
+            )
         self.wait_cycle_time = wait_cycle_time
         self.nr_wait_cycles = nr_wait_cycles
         self.keep_going = keep_going
@@ -144,6 +164,8 @@ class ExecutionOptions:
         self.end_time = end_time
         self.task_time = task_time
         self.time_margin = time_margin
+        self.retries = retries
+        self.retry_delay = retry_delay
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
