@@ -89,7 +89,7 @@ def format_failures(
         out.append(f"  failed on {where} at {when}{after}")
         for attempt in attempts:
             indent = "  "
-            if len(attempts) > 1:
+            if len(attempts) > 1 or attempt.at is not None:
                 # Every attempt is shown: a retry never hides an earlier failure.
                 out.append(f"  {attempt.header().removeprefix('jug: ')}:")
                 indent = "    "
