@@ -158,6 +158,7 @@ def test_a_store_failure_is_not_retried(memory_store, monkeypatch):
 
 def test_a_stop_request_ends_the_retries(memory_store):
     flaky("e", 99)
+    flaky("f", 0)  # not started: the run stops
     stream = io.StringIO()
 
     class StopsWhileRunning(Executor):
