@@ -305,3 +305,24 @@ def test_tasks_exiting_or_interrupted_are_not_retried(project):
     assert os.path.exists(project.path / "jugfile.jugdata")
     doc = json.loads(project.jug("status", "--json").stdout)
     assert doc["totals"]["running"] == 0  # the lock was released
+
+
+def test_the_lease_is_renewed_during_the_wait(project):
+    # The wait (4 s) is much longer than the lease (1 s): had the lock not been renewed,
+    # the second worker would have reclaimed it as stale and run the task itself.
+    project.write("jugfile.py", flaky_jugfile(held=1))
+    first = project.start("execute", "--retries", "1", "--retry-delay", "4", "--lease", "1")
+    try:
+        wait_until(lambda: len(attempts(project, "held")) == 1, timeout=60)
+        second = project.jug("execute", "--wait-cycle-time", "0.2", "--lease", "1", timeout=60)
+        out, err = first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    assert first.returncode == 0, err
+    assert second.returncode == 0, second.stderr
+    runs = attempts(project, "held")
+    assert len(runs) == 2 and {pid for pid, _ in runs} == {first.pid}, runs
+    assert runs[1][1] - runs[0][1] >= 3.9
+    assert "lost the lock" not in err

@@ -19,6 +19,7 @@ What is not retried:
   end: see :mod:`.timelimit`), counting the wait; its expected duration is that of its
   name (:meth:`~.timelimit.TimeBudget.expected`), else the duration of the attempt that
   failed;
+* a task whose lock was lost (the lease keeper found it reclaimed);
 * any task once the run is asked to stop (:meth:`~jug.execution.Executor.stop`, e.g. the
   scheduler's warning signal): a stop that comes during the wait ends the wait at once.
 
@@ -286,6 +287,8 @@ class Retrier:
         ex = self.executor
         if ex._stop_request is not None:
             return f"the run was stopped ({ex._stop_request[0]})"
+        if ex._keeper.lost:
+            return "its lock was lost (its lease expired or another worker reclaimed it)"
         budget = ex.time_budget
         if budget is not None:
             expected = budget.expected(t.name)
@@ -308,6 +311,8 @@ class Retrier:
         while True:
             if ex._stop_request is not None:
                 return f"the run was stopped during the wait ({ex._stop_request[0]})"
+            if ex._keeper.lost:
+                return "its lock was lost during the wait"
             left = end - time.monotonic()
             if left <= 0:
                 return None
