@@ -12,9 +12,8 @@ from jug.execution import hooks
 from jug.execution.executor import Executor
 from jug.execution.hooks import HookPoint
 from jug.execution.interrupts import Terminated, sigterm_raises, stop_signals
-from jug.execution.options import ExecutionOptions
+from jug.execution.options import MAX_RETRY_DELAY, ExecutionOptions
 from jug.execution.result import StopReason
-from jug.execution.retries import MAX_DELAY
 from jug.hooks.exit_checks import STOP_FILE, execute_exit_checks
 from jug.jugfile import load_tasks
 from jug.store import DEFAULT_LEASE
@@ -109,7 +108,7 @@ class ExecuteCommand(SubCommand):
             type=_duration,
             metavar="SECONDS",
             help="wait this long before the first retry; each further wait is twice the "
-            f"last, up to {MAX_DELAY:g}s (default: {ExecutionOptions.retry_delay:g})",
+            f"last, up to {MAX_RETRY_DELAY:g}s (default: {ExecutionOptions.retry_delay:g})",
         )
         parser.add_argument(
             "--env-exit-checks",

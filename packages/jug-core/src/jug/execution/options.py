@@ -10,7 +10,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["ExecutionOptions"]
+__all__ = ["MAX_RETRY_DELAY", "ExecutionOptions"]
+
+#: The longest wait between two attempts at a task, in seconds, unless ``retry_delay`` is
+#: longer (see :mod:`jug.execution.retries`; here so that ``jug execute --help`` can say it
+#: without importing that module).
+MAX_RETRY_DELAY = 300.0
 
 
 class ExecutionOptions:
@@ -61,7 +66,7 @@ class ExecutionOptions:
         same worker and holding its lock (see :mod:`jug.execution.retries`).
     retry_delay : float
         Seconds to wait before the first retry; the wait doubles at each further retry, up
-        to :data:`~jug.execution.retries.MAX_DELAY` (or *retry_delay*, if longer).
+        to :data:`MAX_RETRY_DELAY` (or *retry_delay*, if longer).
     """
 
     wait_cycle_time: float = 12.0

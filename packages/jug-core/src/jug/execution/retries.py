@@ -52,6 +52,8 @@ import time
 
 from jug.errors import CorruptResultError, StoreError
 
+from .options import MAX_RETRY_DELAY
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -61,7 +63,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_DELAY", "Attempt", "Retrier", "attempt_count", "retry_delay", "split_attempts"]
 
 #: The longest wait between two attempts, in seconds (unless ``retry_delay`` is longer).
-MAX_DELAY = 300.0
+MAX_DELAY = MAX_RETRY_DELAY
 
 # Each attempt's traceback follows a line "jug: attempt K of N failed at TIME[; note]".
 _HEADER = "jug: attempt "
