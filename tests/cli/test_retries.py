@@ -326,3 +326,24 @@ def test_the_lease_is_renewed_during_the_wait(project):
     assert len(runs) == 2 and {pid for pid, _ in runs} == {first.pid}, runs
     assert runs[1][1] - runs[0][1] >= 3.9
     assert "lost the lock" not in err
+
+
+def test_submit_passes_the_retry_options_to_every_worker(project):
+    project.write("jugfile.py", flaky_jugfile(x=0))
+    done = project.jug(
+        "submit",
+        "--scheduler",
+        "slurm",
+        "--workers",
+        "2",
+        "--time",
+        "1:00:00",
+        "--retries",
+        "2",
+        "--retry-delay",
+        "30",
+        "--dry-run",
+    )
+    assert done.returncode == 0, done.stderr
+    (line,) = [line for line in done.stdout.splitlines() if " -m jug execute " in line]
+    assert line.endswith("--retries 2 --retry-delay 30.0"), line
