@@ -162,7 +162,8 @@ class Executor:
         self._fire(_TASK_EXECUTED, task)
 
     def on_task_failed(self, task: Task, error: str) -> None:
-        """Called after *task* raised; *error* is the traceback (:attr:`HookPoint.TASK_FAILED`)."""
+        """Called after *task* raised (on its last attempt); *error* is the traceback, or with
+        retries the failure record of every attempt (:attr:`HookPoint.TASK_FAILED`)."""
         self._fire(HookPoint.TASK_FAILED, task, error)
 
     def should_stop(self) -> bool:
