@@ -192,3 +192,24 @@ def test_task_failure_keeps_its_attempts():
     assert TaskFailure("n", "h", "e") == TaskFailure("n", "h", "e", 1)
     assert TaskFailure("n", "h", "e", 2) != TaskFailure("n", "h", "e")
     assert "attempts=2" in repr(TaskFailure("n", "h", "e", 2))
+
+
+def test_the_failed_hook_fires_once_with_every_attempt(memory_store):
+    from jug.execution import hooks
+    from jug.execution.hooks import HookPoint
+
+    seen = []
+
+    def listener(task, error):
+        seen.append((task.name, error))
+
+    flaky("g", 99)
+    hooks.register(HookPoint.TASK_FAILED, listener)
+    try:
+        opts = ExecutionOptions(retries=1, retry_delay=0)
+        result = Executor(memory_store, opts, stream=io.StringIO()).run(list(alltasks))
+    finally:
+        hooks.unregister(HookPoint.TASK_FAILED, listener)
+    ((name, error),) = seen
+    assert name == f"{__name__}.flaky" and error == result.failures[0].error
+    assert attempt_count(error) == 2
