@@ -347,3 +347,22 @@ def test_submit_passes_the_retry_options_to_every_worker(project):
     assert done.returncode == 0, done.stderr
     (line,) = [line for line in done.stdout.splitlines() if " -m jug execute " in line]
     assert line.endswith("--retries 2 --retry-delay 30.0"), line
+
+
+def test_retries_with_workers_on_a_redis_store(redis_server, project):
+    url = redis_server.url + "?prefix=retries"
+    project.write("jugfile.py", flaky_jugfile(r0=1, r1=1, r2=1, never=99))
+    args = ("execute", "--jugdir", url, "--retries", "2", "--retry-delay", "0.2")
+    args += ("--keep-going", "--keep-failed", "--wait-cycle-time", "0.2")
+    workers = [project.start(*args) for _ in range(2)]
+    outputs = [w.communicate(timeout=120) for w in workers]
+    assert sorted(w.returncode for w in workers) in ([0, 1], [1, 1]), outputs
+    for name in ("r0", "r1", "r2"):
+        runs = attempts(project, name)
+        assert len(runs) == 2 and len({pid for pid, _ in runs}) == 1, runs
+    assert len({pid for pid, _ in attempts(project, "never")}) == 1
+    assert len(attempts(project, "never")) == 3
+    failed = project.jug("status", "--jugdir", url, "--failed").stdout
+    assert failed.count("Traceback (most recent call last)") == 3 and "after 3 attempts" in failed
+    doc = json.loads(project.jug("status", "--jugdir", url, "--json").stdout)
+    assert doc["totals"]["finished"] == 3 and [f["attempts"] for f in doc["failed"]] == [3]
