@@ -99,6 +99,9 @@ def test_a_task_failing_every_attempt_keeps_every_traceback(memory_store):
         f"OSError: c: attempt {n}" for n in (1, 2, 3)
     ]
     assert all(a.at and a.at.endswith("Z") and not a.note for a in attempts)
+    # Each attempt's traceback is its own, not chained to the attempt before.
+    assert all(a.traceback.count("Traceback") == 1 for a in attempts)
+    assert "During handling" not in failure.error
     # The store's failure record is the same text; its last line is the last error.
     (info,) = [i for i in memory_store.lock_infos().values() if i.failed]
     assert info.error == failure.error

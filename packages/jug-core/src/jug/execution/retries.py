@@ -56,6 +56,7 @@ from .options import MAX_RETRY_DELAY
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from jug.task import Task
@@ -192,66 +193,82 @@ class Retrier:
         self.retries = retries
         self.delay = delay
         # The earlier attempts of the task being run, as (at, note, traceback).
-        self._earlier: list[tuple[str, str, str]] = []
+        self._earlier: Sequence[tuple[str, str, str]] = ()
+        # Why the last attempt was not retried, if it could have been.
         self._note = ""
+        # With an end time: how long the last failed attempt ran, in seconds.
+        self._took = 0.0
 
     def run(self, t: Task, h: str) -> None:
         """Run *t* (whose lock is held) and save its result, retrying it if it raises."""
+        self._earlier, self._note = (), ""
+        try:
+            self._run_once(t)
+            return
+        except (StoreError, CorruptResultError):
+            raise  # not the task's fault: the executor stops, as without retries
+        except Exception as exc:
+            failed = exc
+        # Retried outside the except clause, or each attempt's exception would be chained
+        # to the one before ("During handling of the above exception...").
+        self._retry(t, h, failed)
+
+    def _retry(self, t: Task, h: str, exc: Exception) -> None:
+        """*t* raised *exc* on its first attempt: retry it (or re-raise the last exception)."""
+        from jug._traceback import user_traceback
+
         ex = self.executor
-        debug = ex.options.debug
-        self._earlier, self._note = [], ""
         total = self.retries + 1
+        earlier: list[tuple[str, str, str]] = []
+        self._earlier = earlier
         attempt = 1
         while True:
-            began = time.monotonic()
+            if attempt == total:
+                raise exc
+            wait = retry_delay(attempt, self.delay)
+            why_not = self._why_not(t, wait)
+            if why_not:
+                self._note = f"not retried: {why_not}"
+                raise exc
+            error = user_traceback(exc, keep_jug_frames=ex.options.debug)
+            failed_at = _utc_now()
+            ex._progress.clear()
+            print(
+                f"jug: task {t.name} ({h}) failed (attempt {attempt} of {total}); "
+                f"retrying in {wait:g}s:\n{error}",
+                file=ex.stream,
+                flush=True,
+            )
+            stopped = self._wait(wait)
+            if stopped:
+                self._note = f"not retried: {stopped}"
+                raise exc
+            earlier.append((failed_at, "", error))
+            attempt += 1
+            ex._keeper.hold(t)  # again: a failed save may have stopped the refreshes
             try:
-                self._run_once(t, debug)
+                self._run_once(t)
             except (StoreError, CorruptResultError):
-                raise  # not the task's fault: the executor stops, as without retries
-            except Exception as exc:
-                if attempt == total:
-                    raise
-                wait = retry_delay(attempt, self.delay)
-                why_not = self._why_not(t, wait, time.monotonic() - began)
-                if why_not:
-                    self._note = f"not retried: {why_not}"
-                    raise
-                from jug._traceback import user_traceback
-
-                error = user_traceback(exc, keep_jug_frames=debug)
-                failed_at = _utc_now()
-                ex._progress.clear()
-                print(
-                    f"jug: task {t.name} ({h}) failed (attempt {attempt} of {total}); "
-                    f"retrying in {wait:g}s:\n{error}",
-                    file=ex.stream,
-                    flush=True,
-                )
-                stopped = self._wait(wait)
-                if stopped:
-                    self._note = f"not retried: {stopped}"
-                    raise
-                self._earlier.append((failed_at, "", error))
-                attempt += 1
-                ex._keeper.hold(t)  # again: a failed save may have stopped the refreshes
-            else:
-                if attempt > 1:
-                    ex.result.recovered[t.name] += 1
-                    ex._progress.clear()
-                    print(
-                        f"jug: task {t.name} ({h}) succeeded on attempt {attempt} of {total}, "
-                        f"after {attempt - 1} failure(s)",
-                        file=ex.stream,
-                        flush=True,
-                    )
-                self._earlier = []
-                return
+                raise
+            except Exception as again:
+                exc = again
+                continue
+            ex.result.recovered[t.name] += 1
+            ex._progress.clear()
+            print(
+                f"jug: task {t.name} ({h}) succeeded on attempt {attempt} of {total}, "
+                f"after {attempt - 1} failure(s)",
+                file=ex.stream,
+                flush=True,
+            )
+            self._earlier = ()
+            return
 
     def final(self, error: str) -> tuple[str, int, str]:
         """The failure record of the task that just failed with traceback *error* (after
         the attempts :meth:`run` made), how many attempts it had, and how the executor's
         message says it failed."""
-        earlier, self._earlier = self._earlier, []
+        earlier, self._earlier = self._earlier, ()
         note, self._note = self._note, ""
         if not earlier and not note:
             return error, 1, "failed"
@@ -268,24 +285,27 @@ class Retrier:
             how += f" ({note})"
         return "\n\n".join(parts), attempts, how
 
-    def _run_once(self, t: Task, debug: bool) -> None:
+    def _run_once(self, t: Task) -> None:
         # What the executor does for one run of a task, with the time budget's bookkeeping.
         ex = self.executor
         budget = ex.time_budget
         if budget is None:
-            ex._run_and_save(t, debug)
+            ex._run_and_save(t, ex.options.debug)
             return
         budget.started(t.name)
         try:
-            ex._run_and_save(t, debug)
+            ex._run_and_save(t, ex.options.debug)
         except BaseException:
-            budget.running = None  # no duration learnt from a task that did not end
+            # No duration is learnt from a task that did not end; how long it ran is what
+            # a retry is expected to take if nothing else is known.
+            running = budget.running
+            self._took = budget.clock() - running[1] if running is not None else 0.0
+            budget.running = None
             raise
         budget.finished(t.name)
 
-    def _why_not(self, t: Task, wait: float, took: float) -> str | None:
-        """Why *t* must not be retried after waiting *wait* seconds (None: it may be);
-        *took* is how long the failed attempt ran."""
+    def _why_not(self, t: Task, wait: float) -> str | None:
+        """Why *t* must not be retried after waiting *wait* seconds (None: it may be)."""
         ex = self.executor
         if ex._stop_request is not None:
             return f"the run was stopped ({ex._stop_request[0]})"
@@ -295,7 +315,7 @@ class Retrier:
         if budget is not None:
             expected = budget.expected(t.name)
             if expected is None:
-                expected = took
+                expected = self._took  # how long the failed attempt ran
             if wait + expected + budget.margin > budget.left():
                 from .executor import _clock
 
