@@ -366,3 +366,32 @@ def test_retries_with_workers_on_a_redis_store(redis_server, project):
     assert failed.count("Traceback (most recent call last)") == 3 and "after 3 attempts" in failed
     doc = json.loads(project.jug("status", "--jugdir", url, "--json").stdout)
     assert doc["totals"]["finished"] == 3 and [f["attempts"] for f in doc["failed"]] == [3]
+
+
+def test_a_retry_is_expected_to_take_as_long_as_the_failed_attempt(project):
+    # No duration is recorded for the task's name: the 3 s the failed attempt took are
+    # what its retry is expected to take, and 1 + 3 + 1 s do not fit in what is left.
+    project.write(
+        "jugfile.py",
+        """
+        import os, time
+        from jug import TaskGenerator
+
+
+        @TaskGenerator
+        def slow_failure():
+            with open("slow.attempts", "a") as f:
+                f.write(f"{os.getpid()} {time.time()!r}\\n")
+            time.sleep(3)
+            raise TimeoutError("the instrument did not answer")
+
+
+        slow_failure()
+        """,
+    )
+    done = project.jug(
+        "execute", "--retries", "2", "--retry-delay", "1", "--end-time", "+7", "--time-margin", "1"
+    )
+    assert done.returncode == 1
+    assert len(attempts(project, "slow")) == 1
+    assert "expected to take 3" in done.stderr and "would not finish" in done.stderr
