@@ -29,8 +29,9 @@ The task then fails as it would without retries (its lock is released, or with
 The failure record
 ------------------
 What :meth:`jug.store.Lock.fail` records (and :class:`~jug.execution.TaskFailure` holds)
-is, for a task that ran once, its traceback, as without retries. For a task that ran more
-than once it is every attempt's traceback, each after a header line::
+is, for a task that failed once and was not retried because none was allowed (or with
+``retries`` 0), its bare traceback, as without retries. Otherwise it is every attempt's
+traceback, each after a header line::
 
     jug: attempt 1 of 3 failed at 2026-12-07T05:00:01Z
     Traceback (most recent call last):
@@ -40,8 +41,9 @@ than once it is every attempt's traceback, each after a header line::
     jug: attempt 2 of 3 failed at 2026-12-07T05:00:03Z; not retried: ...
 
 (UTC times; ``not retried:`` says why when fewer attempts than allowed were made). The last
-line is still the last exception's, so readers that show the last line (the original Jug,
-``jug status --failed --short``) show the right one. :func:`split_attempts` reads a record
+line is still the last exception's, so readers that show the last line (``jug status
+--failed --short``, the ``error`` of ``jug status --json``, older versions) show the right
+one. :func:`split_attempts` reads a record
 back, old ones too (a single traceback, or the original Jug's failure marks, which hold
 none).
 """
