@@ -100,7 +100,7 @@ def test_a_task_failing_always_runs_retries_plus_one_times(project, parse_summar
 
     # status --json: the failed task carries its attempts (schema 1.1).
     doc = json.loads(project.jug("status", "--json").stdout)
-    assert (doc["version"], doc["minor"]) == (1, 1)
+    assert doc["version"] == 1 and doc["minor"] >= 1  # attempts came with 1.1
     (entry,) = doc["failed"]
     assert entry["attempts"] == 3
     assert entry["error"] == "ConnectionError: broken: attempt 3 failed"
