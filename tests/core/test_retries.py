@@ -13,6 +13,7 @@ from jug.errors import InvalidOptionError, StoreError
 from jug.execution import ExecutionOptions, Executor, StopReason, TaskFailure, execute
 from jug.execution.retries import MAX_DELAY, attempt_count, retry_delay, split_attempts
 from jug.task import alltasks
+from jug.testing import MemoryStore
 
 runs: dict[str, int] = {}
 
@@ -131,9 +132,8 @@ def test_the_python_api_takes_retries(tmp_path):
             """
         )
     )
-    result = execute(
-        str(jugfile), str(tmp_path / "api.jugdata"), retries=1, retry_delay=0, stream=io.StringIO()
-    )
+    # An in-memory store: tests/core run with jug-core alone (no file store).
+    result = execute(str(jugfile), MemoryStore(), retries=1, retry_delay=0, stream=io.StringIO())
     assert result.ok and result.recovered == {"api.once_broken": 1}
     assert "needed retries" in result.summary(short=True)
 
