@@ -152,7 +152,8 @@ function render(doc) {
   } else {
     fill("failed", ...doc.failed.map(f => el("details", {"data-hash": f.hash},
       el("summary", {}, el("span", {class: "name"}, f.name), " (" + f.hash.slice(0, 12) + ") on " +
-        (f.host || "?") + (f.pid ? ", pid " + f.pid : "") + " at " + clock(f.at) + ": ",
+        (f.host || "?") + (f.pid ? ", pid " + f.pid : "") + " at " + clock(f.at) +
+        (f.attempts > 1 ? " after " + f.attempts + " attempts" : "") + ": ",
         el("span", {class: "err"}, f.error || "(no error recorded)")),
       el("pre", {}, f.traceback || "(no traceback recorded)"))));
   }

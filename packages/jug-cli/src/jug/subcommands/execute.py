@@ -12,7 +12,7 @@ from jug.execution import hooks
 from jug.execution.executor import Executor
 from jug.execution.hooks import HookPoint
 from jug.execution.interrupts import Terminated, sigterm_raises, stop_signals
-from jug.execution.options import ExecutionOptions
+from jug.execution.options import MAX_RETRY_DELAY, ExecutionOptions
 from jug.execution.result import StopReason
 from jug.hooks.exit_checks import STOP_FILE, execute_exit_checks
 from jug.jugfile import load_tasks
@@ -102,6 +102,18 @@ class ExecuteCommand(SubCommand):
             help="record a fingerprint of each task function's code with its results, so "
             "that `jug status` shows results whose code changed since (task hashes do not "
             "change; see `jug invalidate --code-changed`)",
+            "--retries",
+            type=_retries,
+            metavar="N",
+            help="run a task that raises up to N more times, in this worker and holding its "
+            "lock, before counting it as failed (default: 0)",
+        )
+        parser.add_argument(
+            "--retry-delay",
+            type=_duration,
+            metavar="SECONDS",
+            help="wait this long before the first retry; each further wait is twice the "
+            f"last, up to {MAX_RETRY_DELAY:g}s (default: {ExecutionOptions.retry_delay:g})",
         )
         parser.add_argument(
             "--env-exit-checks",
@@ -125,6 +137,8 @@ class ExecuteCommand(SubCommand):
             "task_time": None,
             "time_margin": defaults["time_margin"],
             "code_hash": defaults["code_hash"],
+            "retries": defaults["retries"],
+            "retry_delay": defaults["retry_delay"],
         }
 
     def run(self, options: Any, store: Any, jugspace: Any, *args: Any, **kwargs: Any) -> int:
@@ -187,6 +201,7 @@ def _convert_times(options: Any) -> None:
         ("end_time", _end_time),
         ("task_time", _duration),
         ("time_margin", _duration),
+        ("retry_delay", _duration),
     ):
         value = getattr(options, name, None)
         if isinstance(value, str):
@@ -210,6 +225,18 @@ def _duration(text: str) -> float:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{exc} (give SECONDS or HH:MM:SS)") from None
+
+
+def _retries(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a number of retries (0 or more): {text!r}")
+    return value
 
 
 def _end_time(text: str) -> float:

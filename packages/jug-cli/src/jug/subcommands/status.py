@@ -72,26 +72,42 @@ def format_failures(
             "No task is marked as failed. (Failures are recorded in the store when "
             "`jug execute` runs with --keep-failed.)"
         )
+    from jug.execution.retries import split_attempts
+
     out = [f"{len(failed)} failed task(s):"]
     for name, h, info in failed:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.failed_at or info.started))
         where = f"{info.host or 'unknown host'}" + (f", pid {info.pid}" if info.pid else "")
-        error = [line for line in (info.error or "").rstrip().splitlines() if line.strip()]
+        attempts = split_attempts(info.error or "")
+        after = f" after {len(attempts)} attempts" if len(attempts) > 1 else ""
         if short:
+            error = _lines(attempts[-1].traceback)
             last = error[-1].strip() if error else "(no error recorded)"
-            out.append(f"{name} ({h[:12]}) on {where} at {when}: {last}")
+            out.append(f"{name} ({h[:12]}) on {where} at {when}{after}: {last}")
             continue
         out.append("")
         out.append(f"{name} ({h})")
-        out.append(f"  failed on {where} at {when}")
-        if error:
-            shown = error[-lines:]
-            if len(error) > len(shown):
-                out.append("  ...")
-            out.extend(f"  {line}" for line in shown)
-        else:
-            out.append("  (no error recorded)")
+        out.append(f"  failed on {where} at {when}{after}")
+        for attempt in attempts:
+            indent = "  "
+            if len(attempts) > 1 or attempt.at is not None:
+                # Every attempt is shown: a retry never hides an earlier failure.
+                out.append(f"  {attempt.header().removeprefix('jug: ')}:")
+                indent = "    "
+            error = _lines(attempt.traceback)
+            if error:
+                shown = error[-lines:]
+                if len(error) > len(shown):
+                    out.append(f"{indent}...")
+                out.extend(f"{indent}{line}" for line in shown)
+            else:
+                out.append(f"{indent}(no error recorded)")
     return "\n".join(out)
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of a traceback that are not blank."""
+    return [line for line in text.rstrip().splitlines() if line.strip()]
 
 
 def _failed_tasks(store: Store, names: dict[str, str]) -> list[tuple[str, str, LockInfo]]:

@@ -28,6 +28,8 @@ Any number of processes calling :func:`execute` on one store share the work, exa
     (:mod:`.monitor`), with rates and ETAs (:mod:`.rates`);
 :class:`TimeBudget`, :func:`find_end_time`
     the end of the batch job, and whether a task can finish before it (:mod:`.timelimit`);
+:mod:`.retries`
+    running a failing task again (``retries``), and reading its failure record;
 :mod:`.hooks`
     the hook points the loop fires; :mod:`.matching`: task-name patterns;
     :mod:`.interrupts`: SIGTERM that releases the running task's lock, and the

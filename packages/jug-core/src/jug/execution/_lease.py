@@ -42,6 +42,11 @@ class LeaseKeeper:
             self._thread = threading.Thread(target=self._loop, name="jug-lease", daemon=True)
             self._thread.start()
 
+    @property
+    def lost(self) -> bool:
+        """Whether a refresh found the lock of the held task lost."""
+        return self._lost
+
     def drop(self) -> None:
         """Stop refreshing; call before releasing the lock, so no refresh races the release."""
         with self._mutex:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from jug.store import RecordContext
+    from .retries import Retrier
 
 __all__ = ["Executor", "execute"]
 
@@ -136,6 +137,7 @@ class Executor:
         self._recorder: ProvenanceRecorder | None = None
         # With code_hash: task function -> its record context (see .codehash).
         self._code_contexts: Mapping[Any, RecordContext] | None = None
+        self._retrier: Retrier | None = None
         # A load of the jugfile made while deciding whether to go on past a barrier.
         self._reloaded: tuple[list[Task], bool] | None = None
         #: What the time left allows (None: no end time is known), set by :meth:`run`.
@@ -163,7 +165,8 @@ class Executor:
         self._fire(_TASK_EXECUTED, task)
 
     def on_task_failed(self, task: Task, error: str) -> None:
-        """Called after *task* raised; *error* is the traceback (:attr:`HookPoint.TASK_FAILED`)."""
+        """Called after *task* raised (on its last attempt); *error* is the traceback, or with
+        retries the failure record of every attempt (:attr:`HookPoint.TASK_FAILED`)."""
         self._fire(HookPoint.TASK_FAILED, task, error)
 
     def should_stop(self) -> bool:
@@ -243,6 +246,10 @@ class Executor:
         if opts.code_hash:
             self._code_contexts = _code_contexts(self._recorder)
         self.time_budget = self._make_budget()
+        if opts.retries:
+            from .retries import Retrier
+
+            self._retrier = Retrier(self, opts.retries, opts.retry_delay)
         self.on_start()
         try:
             task_list = list(tasks)
@@ -519,7 +526,9 @@ class Executor:
             self._keeper.hold(t)
             self.on_task_start(t)
             budget = self.time_budget
-            if budget is None:
+            if self._retrier is not None:
+                self._retrier.run(t, h)  # see .retries
+            elif budget is None:
                 self._run_and_save(t, opts.debug)
             else:
                 budget.started(t.name)
@@ -550,8 +559,11 @@ class Executor:
             from jug._traceback import user_traceback
 
             error = user_traceback(exc, keep_jug_frames=opts.debug)
+            record, attempts, failed = error, 1, "failed"
+            if self._retrier is not None:  # every attempt's traceback goes on record
+                record, attempts, failed = self._retrier.final(error)
             self._progress.clear()
-            print(f"jug: task {t.name} ({h}) failed:\n{error}", file=self.stream, flush=True)
+            print(f"jug: task {t.name} ({h}) {failed}:\n{error}", file=self.stream, flush=True)
             if opts.pdb:
                 import pdb
 
@@ -559,14 +571,14 @@ class Executor:
             self._keeper.drop()
             if opts.keep_failed:
                 try:
-                    t.fail(error)
+                    t.fail(record)
                 except LockNotHeldError:
                     log.warning("could not mark %s as failed: its lock was lost", t.name)
             else:
                 t.unlock()
-            self.result.failures.append(TaskFailure(t.name, h, error))
+            self.result.failures.append(TaskFailure(t.name, h, record, attempts))
             self._account(h, t.name, None)
-            self.on_task_failed(t, error)
+            self.on_task_failed(t, record)
             return _FAILED
         except BaseException:
             # KeyboardInterrupt, SIGTERM (see .interrupts), SystemExit: free the task.

@@ -36,7 +36,9 @@ class HookPoint(StrEnum):
     TASK_PRE_EXECUTE = "execute.task-pre-execute"
     #: ``(task)``: the task ran and its result is saved.
     TASK_EXECUTED = "execute.task-executed1"
-    #: ``(task, error)``: the task raised; *error* is the formatted traceback.
+    #: ``(task, error)``: the task raised; *error* is the formatted traceback (with
+    #: retries, of every attempt: the failure record of :mod:`jug.execution.retries`).
+    #: Fired once per task, after its last attempt.
     TASK_FAILED = "execute.task-failed"
     #: ``()``: asked before each task and while waiting: a listener returning a non-empty
     #: message stops the run before its next task (the exit checks work this way).

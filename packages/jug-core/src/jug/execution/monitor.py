@@ -52,7 +52,8 @@ SCHEMA = "jug-status"
 #: The ``version`` field: raised when a field changes meaning or goes away (adding fields
 #: does not raise it).
 SCHEMA_VERSION = 1
-#: The ``minor`` field: raised when fields are added (1: ``tasks[].code``).
+#: The ``minor`` field: raised when fields are added (1: ``tasks[].code`` and the
+#: ``attempts`` of failed tasks).
 SCHEMA_MINOR = 1
 
 #: How many recently finished tasks a report lists.
@@ -167,7 +168,7 @@ class StatusReport:
         return self.complete and self.totals.finished == self.totals.total
 
     def to_dict(self) -> dict[str, Any]:
-        """The status document (schema ``jug-status``, version 1): JSON-ready."""
+        """The status document (schema ``jug-status``, version 1.1): JSON-ready."""
         tasks = []
         for name, c in self.counts.items():
             row: dict[str, Any] = {"name": name, **c.as_dict(), "total": c.total}
@@ -506,6 +507,8 @@ def _holder(name: str, h: str, info: LockInfo, now: float) -> dict[str, Any]:
 
 
 def _failure(name: str, h: str, info: LockInfo) -> dict[str, Any]:
+    from .retries import attempt_count
+
     lines = [line for line in (info.error or "").rstrip().splitlines() if line.strip()]
     return {
         "name": name,
@@ -516,4 +519,5 @@ def _failure(name: str, h: str, info: LockInfo) -> dict[str, Any]:
         "at": info.failed_at or info.started,
         "error": lines[-1].strip() if lines else "",
         "traceback": info.error or "",
+        "attempts": attempt_count(info.error or ""),
     }

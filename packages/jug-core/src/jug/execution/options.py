@@ -10,7 +10,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["ExecutionOptions"]
+__all__ = ["MAX_RETRY_DELAY", "ExecutionOptions"]
+
+#: The longest wait between two attempts at a task, in seconds, unless ``retry_delay`` is
+#: longer (see :mod:`jug.execution.retries`; here so that ``jug execute --help`` can say it
+#: without importing that module).
+MAX_RETRY_DELAY = 300.0
 
 
 class ExecutionOptions:
@@ -60,6 +65,12 @@ class ExecutionOptions:
         Record a fingerprint of each task function's code in its results' provenance
         records (see :mod:`jug.execution.codehash`), so that ``jug status`` can tell which
         results were computed by code that changed since.
+    retries : int
+        Run a task that raises an :class:`Exception` again, up to this many times, in the
+        same worker and holding its lock (see :mod:`jug.execution.retries`).
+    retry_delay : float
+        Seconds to wait before the first retry; the wait doubles at each further retry, up
+        to :data:`MAX_RETRY_DELAY` (or *retry_delay*, if longer).
     """
 
     wait_cycle_time: float = 12.0
@@ -76,6 +87,8 @@ class ExecutionOptions:
     task_time: float | None = None
     time_margin: float = 5.0
     code_hash: bool = False
+    retries: int = 0
+    retry_delay: float = 1.0
 
     #: The option names, in the order above (``jug execute``'s, with ``-`` for ``_``).
     FIELDS = (
@@ -93,6 +106,8 @@ class ExecutionOptions:
         "task_time",
         "time_margin",
         "code_hash",
+        "retries",
+        "retry_delay",
     )
 
     # A plain class, not a dataclass: importing dataclasses costs every worker ~5 ms.
@@ -113,6 +128,8 @@ class ExecutionOptions:
         task_time: float | None = task_time,
         time_margin: float = time_margin,
         code_hash: bool = code_hash,
+        retries: int = retries,
+        retry_delay: float = retry_delay,
     ) -> None:
         if wait_cycle_time < 0:
             raise InvalidOptionError(
@@ -138,6 +155,14 @@ class ExecutionOptions:
             raise InvalidOptionError(
                 f"the time margin must be a number of seconds, not {time_margin}"
             )
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidOptionError(
+                f"the number of retries (--retries) must be a whole number, 0 or more, not {retries!r}"
+            )
+        if not 0 <= retry_delay < float("inf"):
+            raise InvalidOptionError(
+                f"the retry delay (--retry-delay) must be a number of seconds, not {retry_delay}"
+            )
         self.wait_cycle_time = wait_cycle_time
         self.nr_wait_cycles = nr_wait_cycles
         self.keep_going = keep_going
@@ -152,6 +177,8 @@ class ExecutionOptions:
         self.task_time = task_time
         self.time_margin = time_margin
         self.code_hash = bool(code_hash)
+        self.retries = retries
+        self.retry_delay = retry_delay
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:

@@ -38,22 +38,34 @@ class StopReason(StrEnum):
 
 
 class TaskFailure:
-    """A task that raised: its name, hash and formatted traceback."""
+    """A task that raised: its name, hash and formatted traceback.
 
-    __slots__ = ("name", "hash", "error")
+    With retries (:mod:`jug.execution.retries`), *attempts* says how many times it ran,
+    and *error* holds every attempt's traceback (what the store's failure record holds;
+    :func:`~jug.execution.retries.split_attempts` splits it).
+    """
 
-    def __init__(self, name: str, hash: str, error: str) -> None:
+    __slots__ = ("name", "hash", "error", "attempts")
+
+    def __init__(self, name: str, hash: str, error: str, attempts: int = 1) -> None:
         self.name = name
         self.hash = hash
         self.error = error
+        self.attempts = attempts
 
     def __repr__(self) -> str:
-        return f"TaskFailure(name={self.name!r}, hash={self.hash!r}, error={self.error!r})"
+        more = f", attempts={self.attempts!r}" if self.attempts != 1 else ""
+        return f"TaskFailure(name={self.name!r}, hash={self.hash!r}, error={self.error!r}{more})"
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not TaskFailure:
             return NotImplemented
-        return (self.name, self.hash, self.error) == (other.name, other.hash, other.error)
+        return (self.name, self.hash, self.error, self.attempts) == (
+            other.name,
+            other.hash,
+            other.error,
+            other.attempts,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -81,6 +93,9 @@ class ExecutionResult:
         One line per reason why work was left undone.
     signal : int or None
         With :attr:`StopReason.STOPPED`: the signal that asked the run to stop, if one did.
+    recovered : Counter
+        Task name → number of tasks that raised, were retried and then succeeded (they are
+        counted in :attr:`executed` too; see :attr:`retried`).
     """
 
     def __init__(self) -> None:
@@ -92,6 +107,7 @@ class ExecutionResult:
         self.stop_message: str | None = None
         self.problems: list[str] = []
         self.signal: int | None = None
+        self.recovered: Counter[str] = Counter()
 
     def __repr__(self) -> str:
         return (
@@ -103,6 +119,14 @@ class ExecutionResult:
     def failed(self) -> Counter[str]:
         """Task name → number of tasks that raised in this run."""
         return Counter(f.name for f in self.failures)
+
+    @property
+    def retried(self) -> Counter[str]:
+        """Task name → number of tasks that needed retries: those that then succeeded
+        (:attr:`recovered`) and those that failed after more than one attempt."""
+        out = Counter(self.recovered)
+        out.update(f.name for f in self.failures if f.attempts > 1)
+        return out
 
     @property
     def ok(self) -> bool:
@@ -125,16 +149,40 @@ class ExecutionResult:
         from jug.table import format_table
 
         failed = self.failed
+        retried = self.retried if (self.recovered or self.failures) else Counter()
         if short:
             text = (
                 f"Executed {sum(self.executed.values())} tasks, loaded {sum(self.loaded.values())}"
             )
             if failed:
                 text += f", {sum(failed.values())} failed"
+            if retried:
+                text += f"; {self._retry_note(retried)}"
             return text + "."
         names = sorted(set(self.executed) | set(self.loaded) | set(failed))
         headers = ["Executed", "Loaded"] + (["Failed"] if failed else [])
+        headers += ["Retried"] if retried else []
         rows = [
-            (n, [self.executed[n], self.loaded[n]] + ([failed[n]] if failed else [])) for n in names
+            (
+                n,
+                [self.executed[n], self.loaded[n]]
+                + ([failed[n]] if failed else [])
+                + ([retried[n]] if retried else []),
+            )
+            for n in names
         ]
-        return format_table(headers, rows)
+        table = format_table(headers, rows)
+        if retried:
+            table += f"\n{self._retry_note(retried)}."
+        return table
+
+    def _retry_note(self, retried: Counter[str]) -> str:
+        """What the retries did, for the summary: never hidden among the successes."""
+        recovered = sum(self.recovered.values())
+        gave_up = sum(retried.values()) - recovered
+        parts = []
+        if recovered:
+            parts.append(f"{recovered} succeeded only after retries")
+        if gave_up:
+            parts.append(f"{gave_up} failed after retries")
+        return f"{sum(retried.values())} task(s) needed retries ({', '.join(parts)})"
