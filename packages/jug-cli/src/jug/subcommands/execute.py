@@ -102,6 +102,8 @@ class ExecuteCommand(SubCommand):
             help="record a fingerprint of each task function's code with its results, so "
             "that `jug status` shows results whose code changed since (task hashes do not "
             "change; see `jug invalidate --code-changed`)",
+        )
+        parser.add_argument(
             "--retries",
             type=_retries,
             metavar="N",

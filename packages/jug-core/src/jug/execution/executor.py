@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from jug.store import RecordContext
+
     from .retries import Retrier
 
 __all__ = ["Executor", "execute"]
