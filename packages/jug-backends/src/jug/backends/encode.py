@@ -17,6 +17,10 @@ A stored result is one of:
   - ``b'N'`` followed by ``.npy`` bytes (a numpy array, when the store was asked to
     compress numpy arrays, and always in :func:`encode`).
 
+With a secret key, a store writes one of these forms behind a signature header
+(:mod:`jug.signing`) and checks it before calling :func:`decode`; read without a key,
+the header is skipped, unchecked.
+
 Both implementations read all five forms, whichever wrote them (parquet needs polars). We pickle with protocol 5:
 the original loads it (it writes protocol 5 itself), and protocol 5 lets numpy hand its
 buffers to the pickler without first copying them into a ``bytes`` object. We compress
@@ -33,6 +37,9 @@ import io
 import pickle
 import sys
 import zlib
+
+from jug.signing import MAGIC as SIGNED_MAGIC
+from jug.signing import unsigned_part
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -259,6 +266,10 @@ def decode(data: bytes | bytearray | memoryview) -> Any:
         corruption.)
     """
     view = memoryview(data)
+    if view[: len(SIGNED_MAGIC)] == SIGNED_MAGIC:
+        # A signed result read without a key: its header is skipped, unchecked (a store
+        # with a key checks it with jug.signing before calling this).
+        view = unsigned_part(view)
     if not view.nbytes:
         return None
     if view[: len(NPY_MAGIC)] == NPY_MAGIC:
