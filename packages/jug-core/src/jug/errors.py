@@ -133,7 +133,7 @@ class CorruptResultError(JugError):
             "Recompute it with `jug invalidate` on the task (or remove the stored result)."
         )
 
-    def with_name(self, name: str) -> CorruptResultError:
+    def with_name(self, name: str | None) -> CorruptResultError:
         """The same error (same class), naming the task *name*."""
         return type(self)(self.key, self.detail, name)
 

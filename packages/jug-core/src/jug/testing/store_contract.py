@@ -166,7 +166,10 @@ class SigningContract:
     A store that cannot sign says so, and refuses a key.
     """
 
-    store: Store
+    @property
+    def store(self) -> Store:
+        """The store of the current check (:attr:`StoreContract.store`)."""
+        raise NotImplementedError
 
     def _signing(self) -> None:
         if not self.store.signs_results:
