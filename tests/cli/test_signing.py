@@ -290,3 +290,10 @@ def test_the_pack_is_signed_as_a_whole(signed):
     verify = signed.jug("status", "--verify", env=KEY)
     assert verify.returncode == 1 and "packs/jugpack is unsigned" in verify.stdout
     assert not trap.exists()
+
+
+def test_the_header_written_out_in_the_codec_is_the_signing_modules():
+    from jug.backends.encode import SIGNED_MAGIC
+    from jug.signing import MAGIC
+
+    assert SIGNED_MAGIC == MAGIC == b"jugsig1\n"

@@ -56,13 +56,21 @@ def set_jugdir(jugdir: str | Store | None, *, secret_file: str | None = None) ->
     jug.errors.SecretKeyError
         If a key is configured but cannot be read, or the store cannot sign results.
     """
-    from .signing import configured_signer, use_signer
-
     if jugdir is None:
         jugdir = "jugdata"
-    signer = configured_signer(secret_file)  # before opening: a bad key changes nothing
+    # jug.signing.KEY_FILE_ENV and KEY_ENV: the module is imported only with a key (a
+    # module of the jug namespace costs every command about a million instructions).
+    keyed = secret_file or "JUG_SECRET_FILE" in os.environ or "JUG_SECRET_KEY" in os.environ
+    signer = None
+    if keyed:
+        from .signing import configured_signer
+
+        signer = configured_signer(secret_file)  # before opening: a bad key changes nothing
     store = open_store(jugdir) if isinstance(jugdir, str) else jugdir
-    use_signer(store, signer)
+    if signer is not None:
+        from .signing import use_signer
+
+        use_signer(store, signer)
     Task.store = store
     return store
 

@@ -27,14 +27,13 @@ large result) and :func:`unsigned_part`. ``docs/signing.md`` has the security mo
 from __future__ import annotations
 
 import os
-from enum import StrEnum
 
 from .errors import SecretKeyError, SignatureError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from typing import IO, Any
+    from typing import IO, Any, ClassVar
 
     from .store import Store
 
@@ -73,17 +72,31 @@ MIN_KEY_BYTES = 16
 _DOMAIN = b"jug-signed-result\x00"
 
 
-class SignatureState(StrEnum):
-    """What a stored result's header says, checked with a key (members equal their
-    lower-case names)."""
+class SignatureState(str):
+    """What a stored result's header says, checked with a key: one of the three values
+    below, each equal to its lower-case name (a ``str``, so that comparing with
+    ``"signed"`` works)."""
 
-    #: It carries a MAC, and the MAC is right for its name and bytes under the key.
-    SIGNED = "signed"
-    #: It carries no MAC (written without a key, or by the original jug).
-    UNSIGNED = "unsigned"
-    #: It carries a MAC that is wrong: changed bytes, another task's result moved here,
-    #: or signed with another key.
-    FORGED = "forged"
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        SIGNED: ClassVar[SignatureState]
+        UNSIGNED: ClassVar[SignatureState]
+        FORGED: ClassVar[SignatureState]
+
+    def __repr__(self) -> str:
+        return f"SignatureState.{self.upper()}"
+
+
+# Not an enum.Enum: making an Enum class costs every process that imports this module
+# (every jug command) more than everything else here.
+#: It carries a MAC, and the MAC is right for its name and bytes under the key.
+SignatureState.SIGNED = SignatureState("signed")
+#: It carries no MAC (written without a key, or by the original jug).
+SignatureState.UNSIGNED = SignatureState("unsigned")
+#: It carries a MAC that is wrong: changed bytes, another task's result moved here, or
+#: signed with another key.
+SignatureState.FORGED = SignatureState("forged")
 
 
 def is_signed(data: bytes | bytearray | memoryview) -> bool:
@@ -188,8 +201,8 @@ class Signer:
             If *data* is unsigned, or its MAC is wrong (the message names *name*).
         """
         state = self.state(name, data)
-        if state is not SignatureState.SIGNED:
-            raise SignatureError(name, state.value)
+        if state != SignatureState.SIGNED:
+            raise SignatureError(name, str(state))
         return memoryview(data)[HEADER_SIZE:]
 
     def write_sealed(self, out: IO[bytes], name: str, write: Callable[[Any], None]) -> None:

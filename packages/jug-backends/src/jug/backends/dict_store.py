@@ -38,7 +38,6 @@ from collections.abc import Iterable, Iterator
 
 from jug.atomic import write_atomically
 from jug.errors import InvalidJugdirError, StoreError
-from jug.signing import open_stored
 from jug.store import (
     Lock,
     LockInfo,
@@ -52,7 +51,7 @@ from jug.store import (
     signer_of,
 )
 
-from .encode import PICKLE_PROTOCOL
+from .encode import PICKLE_PROTOCOL, checked
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -269,7 +268,7 @@ class dict_store(Store):
         """Return the object stored under *key* (``KeyError`` if there is none); with a
         key, its signature is checked first (:class:`jug.errors.SignatureError`)."""
         key = as_key(key)
-        return pickle.loads(open_stored(self.signer, key, self._results[key]))
+        return pickle.loads(checked(self.signer, key, self._results[key]))
 
     def signature_states(self, keys: Iterable[str | bytes] | None = None) -> dict[str, Any]:
         """Whether each stored result among *keys* (default: all) is signed with the
@@ -288,7 +287,7 @@ class dict_store(Store):
             for key in map(as_key, names):
                 data = self._results.get(key)
                 if data is not None:
-                    self._results[key] = signer.seal(key, open_stored(None, key, data))
+                    self._results[key] = signer.seal(key, checked(None, key, data))
                     self._dirty = True
                     done += 1
         return done

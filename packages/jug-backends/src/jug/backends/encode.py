@@ -38,9 +38,6 @@ import pickle
 import sys
 import zlib
 
-from jug.signing import MAGIC as SIGNED_MAGIC
-from jug.signing import unsigned_part
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import IO, Any
@@ -50,7 +47,9 @@ __all__ = [
     "COMPRESSION_LEVEL",
     "NPY_MAGIC",
     "PARQUET_MAGIC",
+    "SIGNED_MAGIC",
     "DecodeError",
+    "checked",
     "compress_stream",
     "decompress_stream",
     "encode",
@@ -72,6 +71,12 @@ COMPRESSION_LEVEL = 1
 NPY_MAGIC = b"\x93NUMPY"
 #: First bytes of every parquet file.
 PARQUET_MAGIC = b"PAR1"
+
+#: First bytes of a signed result: :data:`jug.signing.MAGIC`, written out here because
+#: importing :mod:`jug.signing` costs every ``jug`` command about a million instructions
+#: (a module of the ``jug`` namespace), and most run without a key (a test checks the two
+#: agree).
+SIGNED_MAGIC = b"jugsig1\n"
 
 _TAG_PICKLE = b"P"
 _TAG_NUMPY = b"N"
@@ -269,7 +274,7 @@ def decode(data: bytes | bytearray | memoryview) -> Any:
     if view[: len(SIGNED_MAGIC)] == SIGNED_MAGIC:
         # A signed result read without a key: its header is skipped, unchecked (a store
         # with a key checks it with jug.signing before calling this).
-        view = unsigned_part(view)
+        view = checked(None, "", view)
     if not view.nbytes:
         return None
     if view[: len(NPY_MAGIC)] == NPY_MAGIC:
@@ -286,6 +291,22 @@ def decode(data: bytes | bytearray | memoryview) -> Any:
     if tag == _TAG_NUMPY:
         return _decode_npy(payload[1:])
     raise DecodeError(f"unknown encoding tag {tag!r}")
+
+
+def checked(signer: Any, name: str, data: bytes | bytearray | memoryview) -> memoryview:
+    """The unsigned stored form in *data*, the stored bytes of *name*: checked with
+    *signer* (a :class:`jug.signing.Signer`, which raises
+    :class:`jug.errors.SignatureError` for an unsigned or forged result), or without one
+    the signature header skipped, unchecked (:func:`jug.signing.open_stored`, without
+    importing :mod:`jug.signing` when there is no key and no header)."""
+    if signer is not None:
+        return signer.open(name, data)
+    view = memoryview(data)
+    if view[: len(SIGNED_MAGIC)] == SIGNED_MAGIC:
+        from jug.signing import unsigned_part
+
+        return unsigned_part(view)
+    return view
 
 
 def read_result(stream: IO[bytes]) -> Any:

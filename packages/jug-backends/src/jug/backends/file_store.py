@@ -72,12 +72,12 @@ from collections.abc import Iterable, Iterator
 
 from jug.atomic import write_atomically
 from jug.errors import CorruptResultError, StoreError
-from jug.signing import open_stored
 from jug.store import Lock, LockInfo, Record, Store, active_keys, as_key, signer_of
 
 from ._file_records import RecordLogs
 from .encode import (
     DecodeError,
+    checked,
     decode,
     decode_from,
     encode,
@@ -688,7 +688,7 @@ class file_store(Store):
                     continue
                 with open(path, "rb") as stream:
                     raw = stream.read()
-                small[key] = decode(open_stored(self.signer, key, raw))
+                small[key] = decode(checked(self.signer, key, raw))
             except FileNotFoundError:  # removed meanwhile (an invalidate): nothing to pack
                 continue
             except DecodeError as exc:
@@ -739,7 +739,7 @@ class file_store(Store):
             data = self._raw(path)
             if data is None:
                 continue
-            sealed = signer.seal(name, open_stored(None, name, data))
+            sealed = signer.seal(name, checked(None, name, data))
             temp = os.path.join(os.path.dirname(path), f".sign.{_token()}{_TMP_SUFFIX}")
             try:
                 write_atomically(path, sealed, temp=temp)
@@ -842,7 +842,7 @@ def _read_pack_file(
         return {}
     except OSError as exc:
         raise _store_error(exc, "read the pack") from exc
-    view = open_stored(signer, PACK_NAME, data)
+    view = checked(signer, PACK_NAME, data)
     try:
         if lenient:
             value = _lenient_decode(view)

@@ -49,7 +49,6 @@ import zlib
 from collections.abc import Iterable, Iterator
 
 from jug.errors import CorruptResultError, InvalidJugdirError
-from jug.signing import open_stored
 from jug.store import (
     Lock,
     LockInfo,
@@ -66,7 +65,7 @@ from jug.store import (
 from . import _redis_scripts as scripts
 from ._redis_client import Link, connect, describe, retrying, unreachable
 from ._redis_url import RedisTarget, parse
-from .encode import COMPRESSION_LEVEL, DecodeError, decode, encode, is_plain_array
+from .encode import COMPRESSION_LEVEL, DecodeError, checked, decode, encode, is_plain_array
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -400,7 +399,7 @@ class redis_store(Store):
             raise CorruptResultError(
                 name, f"redis key {where} at {self._target.address}: {exc}"
             ) from exc
-        view = open_stored(self.signer, name, raw)  # checked before anything is decoded
+        view = checked(self.signer, name, raw)  # checked before anything is decoded
         try:
             return decode(view)
         except DecodeError as exc:
@@ -440,7 +439,7 @@ class redis_store(Store):
             value = self._call(f"read result {name}", "GET", self._rkey(name))
             if value is None:
                 continue
-            sealed = signer.seal(name, open_stored(None, name, _b64(value)))
+            sealed = signer.seal(name, checked(None, name, _b64(value)))
             self._call(f"sign result {name}", "SET", self._rkey(name), base64.b64encode(sealed))
             done += 1
         return done
