@@ -220,6 +220,29 @@ class SigningContract:
         everything = self.store.signature_states()
         assert {str(everything[k]) for k in [*wanted, key("released")]} == {"signed"}
 
+    def test_large_results_and_arrays_are_signed(self) -> None:
+        self._signing()
+        self.store.signer = _signer("a")
+        big = {"big": bytes(range(256)) * 40_000}  # ~10 MB: streamed by some stores
+        self.store.dump(big, key("large"))
+        assert self.store.load(key("large")) == big
+        try:
+            import numpy as np
+        except ImportError:
+            return
+        arrays = {
+            "plain": np.arange(200_000.0),
+            "fortran_view": np.asfortranarray(np.arange(12.0).reshape(3, 4))[:, ::2],
+            "masked": np.ma.array([1, 2], mask=[False, True]),
+        }
+        for name, value in arrays.items():
+            self.store.dump(value, key(name))
+        for name, value in arrays.items():
+            back = self.store.load(key(name))
+            assert type(back) is type(value) and back.tolist() == value.tolist(), name
+        states = self.store.signature_states([key(n) for n in arrays] + [key("large")])
+        assert {str(v) for v in states.values()} == {"signed"} and len(states) == 4
+
     def test_an_unsigned_result_is_refused_until_signed(self) -> None:
         self._signing()
         self.store.dump({"a": 1}, key("old"))  # no key: unsigned
