@@ -38,6 +38,12 @@ of that result (start, duration, peak memory; see :data:`Record` and
 (:meth:`Store.dump_and_release`), read in bulk as dicts (:meth:`Store.records`), and kept
 only by stores whose :attr:`Store.keeps_records` is true; the default of a store that
 cannot keep them is to keep none.
+
+A store may also *sign* results (:mod:`jug.signing`): one whose
+:attr:`Store.signs_results` is true is given a :attr:`Store.signer` when a secret key is
+configured, signs what it saves with it, checks what it loads before decoding anything,
+and answers :meth:`Store.signature_states` and :meth:`Store.sign`. jug refuses a key for
+a store that cannot sign.
 """
 
 from __future__ import annotations
