@@ -297,3 +297,32 @@ def test_the_header_written_out_in_the_codec_is_the_signing_modules():
     from jug.signing import MAGIC
 
     assert SIGNED_MAGIC == MAGIC == b"jugsig1\n"
+
+
+BVALUE = """
+from jug import TaskGenerator, bvalue
+
+@TaskGenerator
+def double(x):
+    return 2 * x
+
+first = double(2)
+second = double(bvalue(first))
+"""
+
+
+def test_a_jugfile_loading_an_unsigned_result_stops_with_one_line(project, hashes):
+    project.write("jugfile.py", BVALUE)
+    assert project.jug("execute").returncode == 0  # no key: unsigned
+    first = hashes(project)["jugfile.double"][0]
+    done = project.jug("status", env=KEY)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"jug: refusing to load task jugfile.double ({first}): it is not signed; nothing of "
+        "it was unpickled. If you trust it, `jug sign` signs it; otherwise `jug invalidate` "
+        "the task."
+    ]
+    # jug sign does not load the jugfile, so it can sign such a project.
+    signed = project.jug("sign", "--yes", env=KEY)
+    assert signed.returncode == 0 and "Signed 2 result(s)" in signed.stdout
+    assert project.jug("status", "--verify", env=KEY).returncode == 0
