@@ -10,6 +10,7 @@ ALL = {
     "execute-file": execute.run_file,
     "execute-file-tmpfs": execute.run_tmpfs,
     "execute-redis": execute.run_redis,
+    "execute-signed": execute.run_signed,
     "status": status.run,
     "rerun": execute.run_rerun,
     "parallel": parallel.run,

@@ -1,4 +1,5 @@
-"""execute-file, execute-file-tmpfs, execute-redis and rerun: trivial tasks on real stores."""
+"""execute-file, execute-file-tmpfs, execute-redis, execute-signed and rerun: trivial tasks on
+real stores."""
 
 from __future__ import annotations
 
@@ -206,4 +207,47 @@ def run_rerun(ctx: h.Context) -> list[h.Row]:
         row.judge(None if ratio is None else ratio >= 4)
         if row.verdict == "MISS" and ctx.profile:
             row.profile = h.profile_command(ctx, args, project)
+    return [row]
+
+
+def run_signed(ctx: h.Context) -> list[h.Row]:
+    """Our ``jug execute`` with a secret key against ours without one (signed results):
+    the cost of signing every result, on tmpfs so that fsync does not hide it."""
+    n = ctx.size(10_000, 200)
+    row = h.Row(
+        "execute-signed",
+        f"{n:,} trivial tasks, file store on tmpfs, with a secret key",
+        "≤ 1.10× ours without a key",
+    )
+    with ctx.scratch("signed-key", True) as keydir:
+        key = keydir / "jug.key"
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, os.urandom(32).hex().encode())
+        os.close(fd)
+
+        def sample(keyed: bool) -> float:
+            with ctx.scratch("execute-signed", True) as project:
+                h.write_jugfile(project, n)
+                args: list[str | Path] = [ctx.ours.jug, "execute", "bench.py"]
+                args += ["--jugdir", "bench.jugdata"]
+                if keyed:
+                    args += ["--secret-file", key]
+                seconds = h.run(args, project)
+                stored = h.count_results(project / "bench.jugdata")
+                if stored != n:
+                    raise RuntimeError(f"execute-signed: {stored} results stored, expected {n}")
+            return seconds.seconds
+
+        times: dict[str, list[float]] = {"ours": [], "without a key": []}
+        for r in range(ctx.repeat):
+            # Alternate who goes first, as interleave does.
+            for keyed in (True, False) if r % 2 == 0 else (False, True):
+                times["ours" if keyed else "without a key"].append(sample(keyed))
+    row.samples = {k: [round(v, 4) for v in vs] for k, vs in times.items()}
+    row.ours = h.median(times["ours"])
+    without = h.median(times["without a key"])
+    if row.ours and without:
+        ratio = row.ours / without
+        row.note = f"without a key {without:.3f} s: {ratio:.2f}×"
+        row.judge(ratio <= 1.10)
     return [row]

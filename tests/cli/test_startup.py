@@ -51,6 +51,8 @@ NOT_AT_START = [
     "numpy",
     "configparser",  # only when a configuration file exists
     "pathlib",
+    "jug.signing",  # only with a secret key (signed results)
+    "hmac",
 ]
 
 

@@ -227,7 +227,7 @@ def load_project(options: Options) -> tuple[Store, dict[str, Any]]:
     if not os.path.isfile(options.jugfile):
         where = " (it is a directory)" if os.path.isdir(options.jugfile) else ""
         raise JugfileError(f"jugfile {options.jugfile!r} not found{where}")
-    store = set_jugdir(options.jugdir)
+    store = set_jugdir(options.jugdir, secret_file=_secret_file(options))
     try:
         jugspace, complete = load_jugfile(options.jugfile, list(options.argv))
     except BaseException:
@@ -256,7 +256,17 @@ def open_project_store(options: Options) -> Store:
     """Open the store of *options* without loading the jugfile."""
     from .runtime import set_jugdir
 
-    return set_jugdir(options.jugdir)
+    return set_jugdir(options.jugdir, secret_file=_secret_file(options))
+
+
+def _secret_file(options: Options) -> str | None:
+    """The key file of signed results that *options* name (``--secret-file``), if any."""
+    path = getattr(options, "secret_file", None)
+    if not path:
+        return None
+    import os
+
+    return os.path.expanduser(str(path))
 
 
 def run_command(command: SubCommand, args: Sequence[str]) -> int:

@@ -105,6 +105,7 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "pdb": False,
     "aggressive_unload": False,
     "short": False,
+    "secret_file": None,
 }
 
 #: Accepted values of ``--verbose`` (a bare ``--verbose`` means ``info``).
@@ -297,6 +298,13 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         help="drop every result from memory as soon as possible (less memory, more loading)",
     )
     group.add_argument("--short", action=argparse.BooleanOptionalAction, help="short output")
+    group.add_argument(
+        "--secret-file",
+        metavar="FILE",
+        help="sign every result saved, and check every result loaded, with the secret key "
+        "in FILE (see docs/signing.md; default: the file JUG_SECRET_FILE names, or the key "
+        "in JUG_SECRET_KEY, or no key: results unsigned)",
+    )
     group.add_argument(
         "--show-config",
         action="store_true",

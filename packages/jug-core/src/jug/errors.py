@@ -22,6 +22,8 @@ __all__ = [
     "LockNotHeldError",
     "MissingPartError",
     "ResultNotAvailableError",
+    "SecretKeyError",
+    "SignatureError",
     "StoreError",
     "SubmitError",
     "TaskHashError",
@@ -131,6 +133,44 @@ class CorruptResultError(JugError):
             "Recompute it with `jug invalidate` on the task (or remove the stored result)."
         )
 
+    def with_name(self, name: str | None) -> CorruptResultError:
+        """The same error (same class), naming the task *name*."""
+        return type(self)(self.key, self.detail, name)
+
+
+class SignatureError(CorruptResultError):
+    """A secret key is configured, and a stored result's MAC is missing or wrong: it is
+    refused before anything of it is decoded (see :mod:`jug.signing`).
+
+    Parameters
+    ----------
+    key : str
+        The hash of the result (or the name of what the store signs as a whole).
+    detail : str
+        ``"unsigned"`` or ``"forged"`` (a :class:`jug.signing.SignatureState` value).
+    name : str, optional
+        The task's name, when the caller knows it.
+    """
+
+    def __init__(self, key: str, detail: str, name: str | None = None) -> None:
+        self.key = key
+        self.detail = detail
+        self.name = name
+        is_hash = len(key) == 40 and all(c in "0123456789abcdef" for c in key)
+        who = f"task {name} ({key})" if name else f"result {key}" if is_hash else key
+        why = (
+            "it is not signed"
+            if detail == "unsigned"
+            else "its signature is wrong (changed, moved from another task, or signed "
+            "with another key)"
+        )
+        otherwise = "`jug invalidate` the task" if is_hash else "remove it"
+        JugError.__init__(
+            self,
+            f"refusing to load {who}: {why}; nothing of it was unpickled. If you trust it, "
+            f"`jug sign` signs it; otherwise {otherwise}.",
+        )
+
 
 class LockNotHeldError(JugError):
     """An operation that requires holding a task's lock was called without holding it."""
@@ -158,6 +198,11 @@ class BackendImportError(JugError, ImportError):
 
 class ConfigError(JugError):
     """A configuration file or an option value is invalid."""
+
+
+class SecretKeyError(ConfigError):
+    """The secret key that signs results cannot be used: its file cannot be read or is
+    readable by everyone, it is too short, or the store cannot sign results."""
 
 
 class UsageError(ConfigError):

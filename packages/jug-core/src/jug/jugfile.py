@@ -13,7 +13,7 @@ import sys
 import types
 
 from .barrier import BarrierError
-from .errors import JugfileError
+from .errors import JugfileError, SignatureError
 from .task import Task, alltasks
 
 TYPE_CHECKING = False
@@ -108,7 +108,9 @@ def load_jugfile(
         exec(code, namespace)
     except BarrierError:
         return namespace, False
-    except (SystemExit, KeyboardInterrupt):
+    except (SystemExit, KeyboardInterrupt, SignatureError):
+        # A result refused for its signature (bvalue, value in the jugfile) is not the
+        # jugfile's fault: its own line says which one, and what to do.
         raise
     except BaseException as exc:
         from ._traceback import user_traceback

@@ -33,7 +33,7 @@ def is_jug_running() -> bool:
     return _jug_running
 
 
-def set_jugdir(jugdir: str | Store | None) -> Store:
+def set_jugdir(jugdir: str | Store | None, *, secret_file: str | None = None) -> Store:
     """Select where results live: the programmatic ``--jugdir``.
 
     Parameters
@@ -41,15 +41,36 @@ def set_jugdir(jugdir: str | Store | None) -> Store:
     jugdir : str or Store
         A jugdir string (a path, ``redis://…``, ``dict_store``, ``NAME:…``) or a store.
         ``None`` is ``"jugdata"`` (a directory), as in the original jug.
+    secret_file : str, optional
+        A file holding the secret key that signs results (``--secret-file``); without
+        it, the key is the one ``JUG_SECRET_FILE`` or ``JUG_SECRET_KEY`` give, if any
+        (see :func:`jug.signing.configured_signer`).
 
     Returns
     -------
     store : Store
         Also installed as ``Task.store``, the store of every task.
+
+    Raises
+    ------
+    jug.errors.SecretKeyError
+        If a key is configured but cannot be read, or the store cannot sign results.
     """
     if jugdir is None:
         jugdir = "jugdata"
+    # jug.signing.KEY_FILE_ENV and KEY_ENV: the module is imported only with a key (a
+    # module of the jug namespace costs every command about a million instructions).
+    keyed = secret_file or "JUG_SECRET_FILE" in os.environ or "JUG_SECRET_KEY" in os.environ
+    signer = None
+    if keyed:
+        from .signing import configured_signer
+
+        signer = configured_signer(secret_file)  # before opening: a bad key changes nothing
     store = open_store(jugdir) if isinstance(jugdir, str) else jugdir
+    if signer is not None:
+        from .signing import use_signer
+
+        use_signer(store, signer)
     Task.store = store
     return store
 
@@ -59,6 +80,7 @@ def init(
     jugdir: str | Store | None = None,
     on_error: Literal["exit", "raise", "propagate"] = "exit",
     store: Store | None = None,
+    secret_file: str | None = None,
 ) -> tuple[Store, dict[str, Any]]:
     """Open a project's store and load its jugfile, for use from Python.
 
@@ -76,6 +98,8 @@ def init(
         (``'propagate'`` is the original jug's name for it).
     store : Store, optional
         Use this store (returned again) instead of opening *jugdir*.
+    secret_file : str, optional
+        The key file of signed results (see :func:`set_jugdir`).
 
     Returns
     -------
@@ -87,9 +111,11 @@ def init(
 
     path = resolve_jugfile("jugfile.py" if jugfile is None else jugfile)
     if store is None:
-        store = set_jugdir(jugdir if jugdir is not None else default_jugdir(path))
+        store = set_jugdir(
+            jugdir if jugdir is not None else default_jugdir(path), secret_file=secret_file
+        )
     else:
-        Task.store = store
+        set_jugdir(store, secret_file=secret_file)
     if on_error not in ("exit", "raise", "propagate"):
         raise ValueError(f"jug.init: on_error must be 'exit' or 'raise', not {on_error!r}")
     try:

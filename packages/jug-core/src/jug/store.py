@@ -38,6 +38,12 @@ of that result (start, duration, peak memory; see :data:`Record` and
 (:meth:`Store.dump_and_release`), read in bulk as dicts (:meth:`Store.records`), and kept
 only by stores whose :attr:`Store.keeps_records` is true; the default of a store that
 cannot keep them is to keep none.
+
+A store may also *sign* results (:mod:`jug.signing`): one whose
+:attr:`Store.signs_results` is true is given a :attr:`Store.signer` when a secret key is
+configured, signs what it saves with it, checks what it loads before decoding anything,
+and answers :meth:`Store.signature_states` and :meth:`Store.sign`. jug refuses a key for
+a store that cannot sign.
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .signing import SignatureState, Signer
+
 __all__ = [
     "DEFAULT_LEASE",
     "Lock",
@@ -68,6 +76,7 @@ __all__ = [
     "active_keys",
     "as_key",
     "record_dict",
+    "signer_of",
 ]
 
 #: Default lease length in seconds (``jug execute --lease``).
@@ -578,6 +587,11 @@ class Store(ABC):
 
     lease: float = DEFAULT_LEASE
     keeps_records: bool = False
+    #: Whether the store signs and checks results with :attr:`signer` (see "Signed
+    #: results" below and :mod:`jug.signing`); a store that cannot leaves it ``False``.
+    signs_results: bool = False
+    #: The key results are signed and checked with (``None``: no key, nothing signed).
+    signer: Signer | None = None
 
     def __init__(self, name: str | None = None) -> None:  # noqa: B027 - the original template's
         """A store needs no particular constructor (the original template's took a name)."""
@@ -768,3 +782,52 @@ class Store(ABC):
             if info is not None:
                 out[key] = info
         return out
+
+    # -- signed results (see jug.signing) ----------------------------------------------------
+
+    def signature_states(self, keys: Iterable[str] | None = None) -> dict[str, SignatureState]:
+        """Whether each stored result among *keys* (default: every stored result) is signed
+        with :attr:`signer`, checked without decoding anything.
+
+        Keys without a result are left out. A store that signs something as a whole (the
+        file store's pack) adds an entry for it under a name of its own, which is never a
+        task hash. Only for stores whose :attr:`signs_results` is true; the default raises.
+
+        Raises
+        ------
+        jug.errors.SecretKeyError
+            If the store cannot sign, or has no :attr:`signer`.
+        """
+        raise _cannot_sign(self)
+
+    def sign(self, names: Iterable[str]) -> int:
+        """Sign the stored results *names* (keys, or names from :meth:`signature_states`)
+        with :attr:`signer`, as they are, without decoding them: for results the user
+        trusts. A result with a signature has it replaced. Returns how many were signed
+        (names without a result are skipped). The default raises, as
+        :meth:`signature_states` does."""
+        raise _cannot_sign(self)
+
+
+def _cannot_sign(store: Store) -> Exception:
+    from .errors import SecretKeyError
+
+    if not store.signs_results:
+        return SecretKeyError(f"the store {store!r} cannot sign results")
+    return SecretKeyError(
+        "no secret key is configured (--secret-file, JUG_SECRET_FILE or JUG_SECRET_KEY)"
+    )
+
+
+def signer_of(store: Store) -> Signer:
+    """The :attr:`Store.signer` of *store*, for the signing methods of a store.
+
+    Raises
+    ------
+    jug.errors.SecretKeyError
+        If the store has none.
+    """
+    signer = store.signer
+    if signer is None:
+        raise _cannot_sign(store)
+    return signer

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from .errors import LockNotHeldError, ResultNotAvailableError, TaskHashError
+from .errors import CorruptResultError, LockNotHeldError, ResultNotAvailableError, TaskHashError
 from .hash import (
     _PICKLED_LEAVES,
     _single_leaf_hash,
@@ -323,6 +323,10 @@ class Task(TaskletMixin):
                 raise
             self._can_load = False
             raise _not_available(self, key) from None
+        except CorruptResultError as exc:  # a damaged or refused result: say which task
+            if exc.name is not None or exc.key != key:
+                raise
+            raise exc.with_name(self.name) from None
         self._loaded = True
         self._can_load = True
 

@@ -48,9 +48,10 @@ from jug.store import (
     active_keys,
     as_key,
     record_dict,
+    signer_of,
 )
 
-from .encode import PICKLE_PROTOCOL
+from .encode import PICKLE_PROTOCOL, checked
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class dict_store(Store):
     """
 
     keeps_records = True
+    signs_results = True
 
     def __init__(self, backend: str | os.PathLike[str] | None = None) -> None:
         self.backend = None if backend is None else os.fspath(backend)
@@ -125,7 +127,7 @@ class dict_store(Store):
     def _read(self, path: str) -> None:
         try:
             with open(path, "rb") as stream:
-                data = pickle.load(stream)
+                data = _PlainUnpickler(stream).load()
         except OSError as exc:
             raise StoreError(f"cannot read dict_store file {path!r}: {exc.strerror}") from exc
         except Exception as exc:  # any unpickling failure means the file is not ours
@@ -189,6 +191,8 @@ class dict_store(Store):
     def dump(self, obj: Any, key: str | bytes) -> None:
         data = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)
         key = as_key(key)
+        if self.signer is not None:
+            data = self.signer.seal(key, data)
         with self._mutex:
             self._results[key] = data
             self._records.pop(key, None)  # it described the result replaced now
@@ -205,6 +209,8 @@ class dict_store(Store):
         store's mutex."""
         data = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)  # an unpicklable obj changes nothing
         key = as_key(key)
+        if self.signer is not None:
+            data = self.signer.seal(key, data)
         row = None
         if record is not None:
             n = self._context_numbers.get(record[0])
@@ -259,8 +265,32 @@ class dict_store(Store):
         self._records.update(rows)
 
     def load(self, key: str | bytes) -> Any:
-        """Return the object stored under *key* (``KeyError`` if there is none)."""
-        return pickle.loads(self._results[as_key(key)])
+        """Return the object stored under *key* (``KeyError`` if there is none); with a
+        key, its signature is checked first (:class:`jug.errors.SignatureError`)."""
+        key = as_key(key)
+        return pickle.loads(checked(self.signer, key, self._results[key]))
+
+    def signature_states(self, keys: Iterable[str | bytes] | None = None) -> dict[str, Any]:
+        """Whether each stored result among *keys* (default: all) is signed with the
+        store's key (never unpickled)."""
+        signer = signer_of(self)
+        with self._mutex:
+            results = dict(self._results)
+        wanted = results if keys is None else map(as_key, keys)
+        return {k: signer.state(k, results[k]) for k in wanted if k in results}
+
+    def sign(self, names: Iterable[str]) -> int:
+        """Sign the stored results *names* with the store's key, as they are."""
+        signer = signer_of(self)
+        done = 0
+        with self._mutex:
+            for key in map(as_key, names):
+                data = self._results.get(key)
+                if data is not None:
+                    self._results[key] = signer.seal(key, checked(None, key, data))
+                    self._dirty = True
+                    done += 1
+        return done
 
     def can_load(self, key: str | bytes) -> bool:
         return as_key(key) in self._results
@@ -328,6 +358,17 @@ class dict_store(Store):
             self._dirty |= any(i.failed for i in self._locks.values())
             self._locks.clear()
         return n
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Reads the store's file, which holds plain data only (dicts, bytes, str, numbers):
+    it refuses every class or function, so a file changed by someone else cannot run
+    code when it is opened (results stay pickled bytes inside, checked when loaded)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(
+            f"it refers to {module}.{name}, and a dict_store file holds plain data only"
+        )
 
 
 def _save_if_alive(ref: weakref.ref[dict_store]) -> None:

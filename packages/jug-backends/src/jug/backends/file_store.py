@@ -72,15 +72,18 @@ from collections.abc import Iterable, Iterator
 
 from jug.atomic import write_atomically
 from jug.errors import CorruptResultError, StoreError
-from jug.store import Lock, LockInfo, Record, Store, active_keys, as_key
+from jug.store import Lock, LockInfo, Record, Store, active_keys, as_key, signer_of
 
 from ._file_records import RecordLogs
 from .encode import (
     DecodeError,
+    checked,
     decode,
     decode_from,
+    encode,
     encode_small,
     encode_to,
+    is_polars_frame,
     read_result,
     write_result,
 )
@@ -108,6 +111,8 @@ __all__ = [
 MAX_FILESIZE_IN_PACK = 512
 _PACKS = "packs"
 _PACK_FILE = "jugpack"
+#: The name the pack is signed under, and its entry in signature_states (never a hash).
+PACK_NAME = f"{_PACKS}/{_PACK_FILE}"
 # The lock that serialises rewriting the pack (the original's name for it).
 _PACK_LOCK = "pack-save"
 # How long to wait for another process's pack rewrite before giving up.
@@ -254,6 +259,7 @@ class file_store(Store):
     """
 
     keeps_records = True
+    signs_results = True
 
     def __init__(self, dname: str | os.PathLike[str], compress_numpy: bool = False) -> None:
         self.jugdir = os.fspath(dname)
@@ -365,7 +371,16 @@ class file_store(Store):
         tmp = f"{shard}{os.sep}.{key[2:]}.{_token()}{_TMP_SUFFIX}"
         small = encode_small(obj)
         data: Any = small
-        if small is None:
+        signer = self.signer
+        if signer is not None:  # signed (see jug.signing): the MAC in front
+            if small is not None:
+                data = signer.seal(key, small)
+            else:
+
+                def data(out: Any) -> None:
+                    signer.write_sealed(out, key, _writer_of(obj, self.compress_numpy))
+
+        elif small is None:
 
             def data(out: Any) -> None:
                 write_result(obj, out, self.compress_numpy)
@@ -404,7 +419,11 @@ class file_store(Store):
             raise _store_error(exc, f"read result {key}") from exc
         with stream:
             try:
-                return read_result(stream)
+                if self.signer is None:
+                    return read_result(stream)
+                # Read whole, checked, then decoded from memory: what is checked is what
+                # is decoded, even if the file is rewritten meanwhile.
+                return decode(self.signer.open(key, stream.read()))
             except DecodeError as exc:
                 raise CorruptResultError(key, f"{path}: {exc}") from exc
 
@@ -583,12 +602,12 @@ class file_store(Store):
         """The pack, read from disk the first time (or *again*); empty if there is none."""
         if self._pack is not None and not again:
             return self._pack
-        raw = _read_pack_file(self.packfile, lenient=False)
+        raw = _read_pack_file(self.packfile, lenient=False, signer=self.signer)
         unread = False
         if raw is _UNREADABLE:
             # A value's class is defined in a module not importable yet (the jugfile,
             # before it is loaded): read the keys now, the values when asked for.
-            raw, unread = _read_pack_file(self.packfile, lenient=True), True
+            raw, unread = _read_pack_file(self.packfile, lenient=True, signer=self.signer), True
         assert isinstance(raw, dict)
         self._pack = {as_key(k): v for k, v in raw.items()}
         self._pack_unread = unread
@@ -601,7 +620,9 @@ class file_store(Store):
         if self._pack_unread:
             pack = self._read_pack(again=True)
             if self._pack_unread:  # still not importable: say what is missing
-                raw = _read_pack_file(self.packfile, lenient=False, raise_errors=True)
+                raw = _read_pack_file(
+                    self.packfile, lenient=False, raise_errors=True, signer=self.signer
+                )
                 del raw
         return pack[key]
 
@@ -620,7 +641,9 @@ class file_store(Store):
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
         try:
-            raw = _read_pack_file(self.packfile, lenient=False, raise_errors=True)
+            raw = _read_pack_file(
+                self.packfile, lenient=False, raise_errors=True, signer=self.signer
+            )
             assert isinstance(raw, dict)
             pack = {as_key(k): v for k, v in raw.items()}
             changed = change(pack)
@@ -642,7 +665,12 @@ class file_store(Store):
         data = {key.encode("ascii"): value for key, value in pack.items()}
         temp = os.path.join(directory, f".{_PACK_FILE}.{_token()}{_TMP_SUFFIX}")
         try:
-            write_atomically(self.packfile, lambda out: encode_to(data, out), temp=temp)
+            signer = self.signer
+            if signer is None:
+                write_atomically(self.packfile, lambda out: encode_to(data, out), temp=temp)
+            else:
+                sealed = signer.seal(PACK_NAME, encode(data))
+                write_atomically(self.packfile, sealed, temp=temp)
         except OSError as exc:
             raise _store_error(exc, f"write the pack of {self.jugdir!r}", show_file=False) from exc
 
@@ -659,7 +687,8 @@ class file_store(Store):
                 if os.stat(path).st_size > MAX_FILESIZE_IN_PACK:
                     continue
                 with open(path, "rb") as stream:
-                    small[key] = read_result(stream)
+                    raw = stream.read()
+                small[key] = decode(checked(self.signer, key, raw))
             except FileNotFoundError:  # removed meanwhile (an invalidate): nothing to pack
                 continue
             except DecodeError as exc:
@@ -681,6 +710,55 @@ class file_store(Store):
         :meth:`update_pack`: the copy may miss what other processes changed since)."""
         pack = dict(self._read_pack())
         self._change_pack(lambda packed: (packed.clear(), packed.update(pack), set(pack))[2])
+
+    # -- signed results (see jug.signing) ---------------------------------------------------
+
+    def signature_states(self, keys: Iterable[str | bytes] | None = None) -> dict[str, Any]:
+        """Whether each result file among *keys* (default: all) is signed with the store's
+        key, and the pack as a whole (under :data:`PACK_NAME`), if there is one; read as
+        bytes, never decoded."""
+        signer = signer_of(self)
+        wanted = self._file_keys() if keys is None else map(self._key, keys)
+        out: dict[str, Any] = {}
+        for key in wanted:
+            data = self._raw(self._getfname(key))
+            if data is not None:
+                out[key] = signer.state(key, data)
+        data = self._raw(self.packfile)
+        if data is not None:
+            out[PACK_NAME] = signer.state(PACK_NAME, data)
+        return out
+
+    def sign(self, names: Iterable[str]) -> int:
+        """Sign the result files and the pack (:data:`PACK_NAME`) among *names* with the
+        store's key, as they are (each rewritten atomically); return how many."""
+        signer = signer_of(self)
+        done = 0
+        for name in names:
+            path = self.packfile if name == PACK_NAME else self._getfname(name)
+            data = self._raw(path)
+            if data is None:
+                continue
+            sealed = signer.seal(name, checked(None, name, data))
+            temp = os.path.join(os.path.dirname(path), f".sign.{_token()}{_TMP_SUFFIX}")
+            try:
+                write_atomically(path, sealed, temp=temp)
+            except OSError as exc:
+                raise _store_error(exc, f"sign {name}", show_file=False) from exc
+            done += 1
+            if name == PACK_NAME:
+                self._pack = None  # read (and checked) again when next needed
+        return done
+
+    def _raw(self, path: str) -> bytes | None:
+        """The bytes of the file *path*, or ``None`` if there is none."""
+        try:
+            with open(path, "rb") as stream:
+                return stream.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise _store_error(exc, "read a stored result") from exc
 
     # -- the rest of the original jug's file store API -------------------------------------
 
@@ -712,6 +790,18 @@ class file_store(Store):
             shutil.rmtree(jugdir)
 
 
+def _writer_of(obj: Any, compress_numpy: bool) -> Any:
+    """A function writing the unsigned stored form of *obj* to a stream (a polars frame
+    made into parquet in memory first: its writer may want to seek)."""
+    if is_polars_frame(obj) and not compress_numpy:
+        import io
+
+        buffer = io.BytesIO()
+        write_result(obj, buffer)
+        return lambda out: out.write(buffer.getbuffer())
+    return lambda out: write_result(obj, out, compress_numpy)
+
+
 def _drop(pack: dict[str, Any], keys: Iterable[str]) -> set[str]:
     """Remove *keys* from *pack*; return those that were in it."""
     gone = {key for key in keys if key in pack}
@@ -735,11 +825,15 @@ class _Unknown:
         pass
 
 
-def _read_pack_file(path: str, lenient: bool, raise_errors: bool = False) -> object:
+def _read_pack_file(
+    path: str, lenient: bool, raise_errors: bool = False, signer: Any = None
+) -> object:
     """The dict stored in the pack file *path* (empty if there is none).
 
     Unpickling errors (a class that cannot be imported) give :data:`_UNREADABLE`, unless
     *raise_errors*; with *lenient*, such objects are replaced by placeholders instead.
+    With *signer*, the pack's signature is checked first (:class:`SignatureError` if it
+    is missing or wrong).
     """
     try:
         with open(path, "rb") as stream:
@@ -748,11 +842,12 @@ def _read_pack_file(path: str, lenient: bool, raise_errors: bool = False) -> obj
         return {}
     except OSError as exc:
         raise _store_error(exc, "read the pack") from exc
+    view = checked(signer, PACK_NAME, data)
     try:
         if lenient:
-            value = _lenient_decode(data)
+            value = _lenient_decode(view)
         else:
-            value = decode(data)
+            value = decode(view)
     except DecodeError as exc:
         raise StoreError(f"the pack {path} is damaged ({exc}); move it away") from exc
     except Exception:
@@ -764,7 +859,7 @@ def _read_pack_file(path: str, lenient: bool, raise_errors: bool = False) -> obj
     return value
 
 
-def _lenient_decode(data: bytes) -> Any:
+def _lenient_decode(data: bytes | memoryview) -> Any:
     """Decode a pickled (``b'P'``) stored form, with placeholders for unimportable classes."""
     import io
     import pickle

@@ -11,7 +11,8 @@ server. Select it with ``--jugdir`` (forms in :mod:`jug.backends._redis_url`)::
 Data layout (the original jug's, so either implementation reads what the other wrote)
 ------------------------------------------------------------------------------------
 * ``result:HASH`` — the result, as :func:`jug.backends.encode.encode` bytes (a zlib stream of
-  ``b'P'`` + pickle or ``b'N'`` + ``.npy``; empty for ``None``), base64-encoded;
+  ``b'P'`` + pickle or ``b'N'`` + ``.npy``; empty for ``None``), base64-encoded; with a
+  secret key, those bytes behind their signature header (:mod:`jug.signing`);
 * ``lock:HASH`` — the task's lease: a JSON :class:`~jug.store.LockInfo` with a random owner
   token, set with ``SET NX PX lease`` so that the server deletes it when the lease runs out
   unless the holder renews it. A failed mark is the record with ``"failed": true`` and no
@@ -58,12 +59,13 @@ from jug.store import (
     active_keys,
     as_key,
     record_dict,
+    signer_of,
 )
 
 from . import _redis_scripts as scripts
 from ._redis_client import Link, connect, describe, retrying, unreachable
 from ._redis_url import RedisTarget, parse
-from .encode import COMPRESSION_LEVEL, DecodeError, decode, encode, is_plain_array
+from .encode import COMPRESSION_LEVEL, DecodeError, checked, decode, encode, is_plain_array
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -104,6 +106,14 @@ _REFRESH = scripts.Script(scripts.REFRESH)
 _FAIL = scripts.Script(scripts.FAIL)
 _EXISTS_MANY = scripts.Script(scripts.EXISTS_MANY)
 _RECORDS = scripts.Script(scripts.RECORDS)
+
+
+def _b64(value: bytes) -> bytes:
+    """The bytes of a stored value (empty if it is not base64: unsigned, to a signer)."""
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return b""
 
 
 def _level_for(obj: Any) -> int:
@@ -188,6 +198,7 @@ class redis_store(Store):
     """
 
     keeps_records = True
+    signs_results = True
 
     def __init__(self, url: str = "redis:") -> None:
         self.jugdir = url
@@ -264,8 +275,11 @@ class redis_store(Store):
 
     # -- results --------------------------------------------------------------------------
 
-    def _encode(self, obj: Any) -> bytes:
-        return base64.b64encode(encode(obj, _level_for(obj)))
+    def _encode(self, obj: Any, key: str | bytes) -> bytes:
+        data = encode(obj, _level_for(obj))
+        if self.signer is not None:  # signed results: the MAC in front (jug.signing)
+            data = self.signer.seal(as_key(key), data)
+        return base64.b64encode(data)
 
     def dump(self, obj: Any, key: str | bytes) -> None:
         """Store *obj* under *key* in one ``SET`` (replacing any previous value atomically),
@@ -273,7 +287,7 @@ class redis_store(Store):
 
         The object is encoded before anything is sent: an unpicklable object changes nothing.
         """
-        data = self._encode(obj)
+        data = self._encode(obj, key)
         commands = [("SET", self._rkey(key), data), ("DEL", self._reckey(key))]
         self._do(f"save result {as_key(key)}", self._send, commands)
 
@@ -297,7 +311,7 @@ class redis_store(Store):
         The result is written before the lock is released, so no other worker sees the
         task unlocked and without its result.
         """
-        data = self._encode(obj)
+        data = self._encode(obj, key)
         if record is None:
             save = [("SET", self._rkey(key), data), ("DEL", self._reckey(key))]
         else:
@@ -379,8 +393,16 @@ class redis_store(Store):
         if data is None:
             raise KeyError(name)
         try:
-            return decode(base64.b64decode(data, validate=True))
-        except (DecodeError, binascii.Error) as exc:
+            raw = base64.b64decode(data, validate=True)
+        except binascii.Error as exc:
+            where = self._rkey(key).decode()
+            raise CorruptResultError(
+                name, f"redis key {where} at {self._target.address}: {exc}"
+            ) from exc
+        view = checked(self.signer, name, raw)  # checked before anything is decoded
+        try:
+            return decode(view)
+        except DecodeError as exc:
             where = self._rkey(key).decode()
             raise CorruptResultError(
                 name, f"redis key {where} at {self._target.address}: {exc}"
@@ -388,6 +410,39 @@ class redis_store(Store):
 
     def can_load(self, key: str | bytes) -> bool:
         return bool(self._call("check a result", "EXISTS", self._rkey(key)))
+
+    # -- signed results (see jug.signing) ---------------------------------------------------
+
+    def signature_states(self, keys: Iterable[str | bytes] | None = None) -> dict[str, Any]:
+        """Whether each result among *keys* (default: all of this prefix) is signed with
+        the store's key: ``MGET`` per few thousand keys, nothing decoded."""
+        signer = signer_of(self)
+        if keys is None:
+            wanted = [k.decode() for k in self.list()]
+        else:
+            wanted = builtins.list(dict.fromkeys(map(as_key, keys)))
+        out: dict[str, Any] = {}
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            values = self._call("read results", "MGET", *[self._rkey(k) for k in batch])
+            for k, value in zip(batch, values, strict=True):
+                if value is not None:
+                    out[k] = signer.state(k, _b64(value))
+        return out
+
+    def sign(self, names: Iterable[str]) -> int:
+        """Sign the results *names* with the store's key, as they are (one ``GET`` and
+        one ``SET`` each; sign while no worker runs)."""
+        signer = signer_of(self)
+        done = 0
+        for name in map(as_key, names):
+            value = self._call(f"read result {name}", "GET", self._rkey(name))
+            if value is None:
+                continue
+            sealed = signer.seal(name, checked(None, name, _b64(value)))
+            self._call(f"sign result {name}", "SET", self._rkey(name), base64.b64encode(sealed))
+            done += 1
+        return done
 
     def can_load_many(self, keys: Iterable[str | bytes]) -> set[str]:
         """The subset of *keys* with a result: one round trip per few thousand keys."""

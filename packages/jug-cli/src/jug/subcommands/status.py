@@ -214,7 +214,9 @@ class StatusCommand(SubCommand):
             const=True,
             dest="verify",
             help="also read every stored result back and list those that cannot be read "
-            "(damaged files or values); exit 1 if there are any",
+            "(damaged files or values); with a secret key, first check every result's "
+            "signature and list the unsigned and forged ones (never loaded); exit 1 if "
+            "there are any",
         )
 
     def parse_defaults(self) -> dict[str, Any]:
@@ -254,6 +256,16 @@ class StatusCommand(SubCommand):
         if options.failed:
             print(format_failures(_failed_tasks(store, graph.names), short=options.short))
             return 0
+        refused: set[str] = set()
+        if getattr(options, "verify", False) and store.signer is not None:
+            # Signatures first, from the stored bytes: nothing unsigned is read after.
+            from ._status_verify import check_signatures, format_signatures
+
+            signatures = check_signatures(store, graph.order, graph.names)
+            print(format_signatures(signatures, short=options.short))
+            if signatures.others:
+                return 1  # e.g. an unsigned pack: nothing can be counted before it is signed
+            refused = signatures.refused()
         counts = count_states(graph.order, graph.names, graph.deps, store)
         print(format_status(counts, short=options.short))
         if getattr(options, "code_hash", False) and jugspace is None:
@@ -276,9 +288,9 @@ class StatusCommand(SubCommand):
         if getattr(options, "verify", False):
             from ._status_verify import format_unreadable, unreadable_results
 
-            bad = unreadable_results(store, graph.order, graph.names)
-            print(format_unreadable(bad, finished, short=options.short))
-            return 1 if bad or not all_done else 0
+            bad = unreadable_results(store, graph.order, graph.names, refused)
+            print(format_unreadable(bad, finished - len(refused), short=options.short))
+            return 1 if bad or refused or not all_done else 0
         return 0 if all_done else 1
 
     def _graph(self, options: Any, store: Store, jugspace: Any) -> CachedGraph:

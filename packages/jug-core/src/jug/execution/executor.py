@@ -555,7 +555,7 @@ class Executor:
             _unlock_quietly(t)
             if exc.name is not None:
                 raise
-            raise CorruptResultError(exc.key, exc.detail, _name_of(t, exc.key)) from None
+            raise exc.with_name(_name_of(t, exc.key)) from None
         except Exception as exc:
             from jug._traceback import user_traceback
 

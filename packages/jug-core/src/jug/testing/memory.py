@@ -34,7 +34,17 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 
-from jug.store import Lock, LockInfo, Record, Store, active_keys, as_key, record_dict
+from jug.signing import open_stored
+from jug.store import (
+    Lock,
+    LockInfo,
+    Record,
+    Store,
+    active_keys,
+    as_key,
+    record_dict,
+    signer_of,
+)
 from jug.task import Task, alltasks
 
 TYPE_CHECKING = False
@@ -64,6 +74,7 @@ class MemoryStore(Store):
     """
 
     keeps_records = True
+    signs_results = True
 
     def __init__(self) -> None:
         self.results: dict[str, bytes] = {}
@@ -76,6 +87,8 @@ class MemoryStore(Store):
 
     def dump(self, obj: Any, key: str | bytes) -> None:
         data = pickle.dumps(obj, protocol=5)  # before taking the mutex: it may raise
+        if self.signer is not None:  # signed results: the MAC in front (jug.signing)
+            data = self.signer.seal(as_key(key), data)
         with self.mutex:
             self.results[as_key(key)] = data
             self.records_kept.pop(as_key(key), None)  # it described the replaced result
@@ -84,6 +97,8 @@ class MemoryStore(Store):
         self, obj: Any, key: str | bytes, lock: Lock, record: Record | None = None
     ) -> None:
         data = pickle.dumps(obj, protocol=5)  # may raise: nothing changes
+        if self.signer is not None:
+            data = self.signer.seal(as_key(key), data)
         with self.mutex:
             self.results[as_key(key)] = data
             if record is None:
@@ -101,7 +116,26 @@ class MemoryStore(Store):
     def load(self, key: str | bytes) -> Any:
         with self.mutex:
             data = self.results[as_key(key)]
-        return pickle.loads(data)
+        # Checked before anything is unpickled (a key-less store skips the header).
+        return pickle.loads(open_stored(self.signer, as_key(key), data))
+
+    def signature_states(self, keys: Iterable[str | bytes] | None = None) -> dict[str, Any]:
+        signer = signer_of(self)
+        with self.mutex:
+            results = dict(self.results)
+        wanted = results if keys is None else map(as_key, keys)
+        return {k: signer.state(k, results[k]) for k in wanted if k in results}
+
+    def sign(self, names: Iterable[str]) -> int:
+        signer = signer_of(self)
+        done = 0
+        with self.mutex:
+            for key in map(as_key, names):
+                data = self.results.get(key)
+                if data is not None:
+                    self.results[key] = signer.seal(key, open_stored(None, key, data))
+                    done += 1
+        return done
 
     def can_load(self, key: str | bytes) -> bool:
         return as_key(key) in self.results

@@ -42,7 +42,7 @@ __all__ = [
 _JUG = [sys.executable, "-m", "jug"]
 #: Variables through which the caller's environment changes what jug does (the exit checks
 #: of ``jug execute``, plugin loading, redis credentials); tests set them explicitly.
-_JUG_SETTINGS = ("JUG_MAX_", "JUG_EXIT_", "JUG_LOAD_PLUGINS", "JUG_REDIS_")
+_JUG_SETTINGS = ("JUG_MAX_", "JUG_EXIT_", "JUG_LOAD_PLUGINS", "JUG_REDIS_", "JUG_SECRET_")
 
 
 class JugProject:

@@ -20,7 +20,10 @@ arrays too when numpy is installed), replace and disappear as documented, bulk q
 agree with single ones, locks are exclusive, owner-checked leases that go stale and are
 reclaimed, failure records never go stale; a store that keeps result records
 (:attr:`jug.store.Store.keeps_records`) keeps, replaces, drops and hands them out as
-documented, and one that does not keeps none. :class:`SharedStoreContract` adds the checks
+documented, and one that does not keeps none; a store that signs results
+(:attr:`jug.store.Store.signs_results`, see :class:`SigningContract`) signs them, and
+refuses unsigned and forged ones before unpickling anything, and one that cannot sign
+refuses a key. :class:`SharedStoreContract` adds the checks
 with several processes (racing for the same locks, each won exactly once), for stores
 that several processes share; a store private to one process subclasses
 :class:`StoreContract`.
@@ -62,7 +65,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["SharedStoreContract", "StoreContract", "key", "race_for_locks", "record"]
+__all__ = [
+    "SharedStoreContract",
+    "SigningContract",
+    "StoreContract",
+    "Tripwire",
+    "key",
+    "race_for_locks",
+    "record",
+]
 
 
 def key(name: str) -> str:
@@ -139,7 +150,160 @@ def race_for_locks(jugdir: str, keys: list[str], nprocs: int, start_file: str) -
     return won
 
 
-class StoreContract:
+def _signer(text: str) -> Any:
+    from jug.signing import Signer
+
+    return Signer(hashlib.sha256(text.encode()).digest(), f"the key {text!r} of the checks")
+
+
+class SigningContract:
+    """The checks of signed results (:mod:`jug.signing`), part of :class:`StoreContract`.
+
+    A store whose :attr:`~jug.store.Store.signs_results` is true signs what it saves
+    with its :attr:`~jug.store.Store.signer`, refuses an unsigned or wrongly signed
+    result before decoding anything of it, reads signed results without a key, and
+    answers :meth:`~jug.store.Store.signature_states` and :meth:`~jug.store.Store.sign`.
+    A store that cannot sign says so, and refuses a key.
+    """
+
+    @property
+    def store(self) -> Store:
+        """The store of the current check (:attr:`StoreContract.store`)."""
+        raise NotImplementedError
+
+    def _signs(self) -> bool:
+        """Whether the store signs results; for one that cannot, check that it refuses a
+        key and the signing methods (what such a store must do), and say no."""
+        if self.store.signs_results:
+            return True
+        from jug.errors import SecretKeyError
+        from jug.signing import use_signer
+
+        for attempt in (
+            lambda: use_signer(self.store, _signer("a")),
+            lambda: self.store.signature_states(),
+            lambda: self.store.sign([key("a")]),
+        ):
+            try:
+                attempt()
+            except SecretKeyError:
+                continue
+            raise AssertionError("a store that cannot sign accepted a key or signed")
+        assert self.store.signer is None
+        return False
+
+    def _refused(self, k: str, state: str) -> None:
+        from jug.errors import SignatureError
+
+        try:
+            self.store.load(k)
+        except SignatureError as exc:
+            assert exc.key == k and exc.detail == state, (exc.key, exc.detail)
+            assert k in str(exc) and "\n" not in str(exc)
+        else:
+            raise AssertionError(f"a {state} result was loaded with a key configured")
+
+    def test_a_key_is_taken_or_refused(self) -> None:
+        from jug.signing import use_signer
+
+        if not self._signs():
+            return
+        signer = _signer("a")
+        use_signer(self.store, signer)
+        assert self.store.signer is signer
+
+    def test_signed_results_round_trip(self) -> None:
+        from jug.signing import use_signer
+
+        if not self._signs():
+            return
+        use_signer(self.store, _signer("a"))
+        for name, value in _PLAIN_VALUES.items():
+            self.store.dump(value, key(name))
+        lock = self.store.getlock(key("released"))
+        assert lock.get()
+        self.store.dump_and_release([1, 2], key("released"), lock, record(0))
+        for name, value in _PLAIN_VALUES.items():
+            back = self.store.load(key(name))
+            assert type(back) is type(value) and back == value, (name, back)
+        assert self.store.load(key("released")) == [1, 2]
+        states = self.store.signature_states([key(n) for n in _PLAIN_VALUES] + [key("none?")])
+        wanted = {key(n) for n in _PLAIN_VALUES}
+        assert {k: str(states[k]) for k in wanted} == dict.fromkeys(wanted, "signed")
+        assert key("none?") not in states
+        everything = self.store.signature_states()
+        assert {str(everything[k]) for k in [*wanted, key("released")]} == {"signed"}
+
+    def test_large_results_and_arrays_are_signed(self) -> None:
+        if not self._signs():
+            return
+        self.store.signer = _signer("a")
+        big = {"big": bytes(range(256)) * 40_000}  # ~10 MB: streamed by some stores
+        self.store.dump(big, key("large"))
+        assert self.store.load(key("large")) == big
+        try:
+            import numpy as np
+        except ImportError:
+            return
+        arrays = {
+            "plain": np.arange(200_000.0),
+            "fortran_view": np.asfortranarray(np.arange(12.0).reshape(3, 4))[:, ::2],
+            "masked": np.ma.array([1, 2], mask=[False, True]),
+        }
+        for name, value in arrays.items():
+            self.store.dump(value, key(name))
+        for name, value in arrays.items():
+            back = self.store.load(key(name))
+            assert type(back) is type(value) and back.tolist() == value.tolist(), name
+        states = self.store.signature_states([key(n) for n in arrays] + [key("large")])
+        assert {str(v) for v in states.values()} == {"signed"} and len(states) == 4
+
+    def test_an_unsigned_result_is_refused_until_signed(self) -> None:
+        if not self._signs():
+            return
+        self.store.dump({"a": 1}, key("old"))  # no key: unsigned
+        self.store.signer = _signer("a")
+        self._refused(key("old"), "unsigned")
+        assert str(self.store.signature_states([key("old")])[key("old")]) == "unsigned"
+        assert self.store.sign([key("old"), key("absent")]) == 1
+        assert self.store.load(key("old")) == {"a": 1}
+        assert str(self.store.signature_states([key("old")])[key("old")]) == "signed"
+
+    def test_a_result_signed_with_another_key_is_refused(self) -> None:
+        if not self._signs():
+            return
+        self.store.signer = _signer("a")
+        self.store.dump([3], key("r"))
+        self.store.signer = _signer("b")
+        self._refused(key("r"), "forged")
+        assert str(self.store.signature_states([key("r")])[key("r")]) == "forged"
+        assert self.store.sign([key("r")]) == 1  # re-signed with the new key
+        assert self.store.load(key("r")) == [3]
+
+    def test_signed_results_are_read_without_a_key(self) -> None:
+        if not self._signs():
+            return
+        self.store.signer = _signer("a")
+        self.store.dump({"x": [1.5]}, key("s"))
+        self.store.signer = None
+        assert self.store.load(key("s")) == {"x": [1.5]}
+
+    def test_nothing_is_unpickled_before_the_signature_is_checked(self) -> None:
+        if not self._signs():
+            return
+        trip = os.path.join(tempfile.mkdtemp(prefix="jug-contract-"), "tripped")
+        try:
+            self.store.dump(Tripwire(trip), key("evil"))  # unsigned
+            assert not os.path.exists(trip)
+            self.store.signer = _signer("a")
+            self._refused(key("evil"), "unsigned")
+            self.store.signature_states()
+            assert not os.path.exists(trip), "a refused result was unpickled"
+        finally:
+            shutil.rmtree(os.path.dirname(trip), ignore_errors=True)
+
+
+class StoreContract(SigningContract):
     """The checks of the store contract (see the module's documentation).
 
     Override :meth:`make_store`. Each check makes its own store (:attr:`store`) in a fresh
@@ -564,6 +728,23 @@ _CONTEXT_FIELDS: dict[str, Any] = {
     "nested": [1, "two", None, {"x": 0.5}],
 }
 _CONTEXT = RecordContext(_CONTEXT_FIELDS)
+
+
+class Tripwire:
+    """An object whose unpickling creates the file *path* (what a forged result could do:
+    any code at all runs when it is unpickled)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (_trip, (self.path,))
+
+
+def _trip(path: str) -> str:
+    with open(path, "w") as out:
+        out.write("unpickled")
+    return path
 
 
 def record(i: int) -> Record:
