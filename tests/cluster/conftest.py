@@ -67,6 +67,39 @@ print(json.dumps({h: p.to_dict() for h, p in found.items()}))
 """
 
 
+#: A script for ``--then``: it writes the jugfile's answer and the time it ran.
+SUMMARY = """
+import time
+import jug
+_, ns = jug.init("sweep.py")
+with open("summary.txt", "w") as f:
+    f.write(f"{jug.value(ns['answer'])} {time.time()}")
+"""
+
+
+def submitted(result: object, scheduler: str) -> tuple[str, str | None]:
+    """The array's job id (and the --then job's) in what ``jug submit`` printed."""
+    out = result.stdout  # type: ignore[attr-defined]
+    array = re.search(rf"as {scheduler} job array (\d+)", out)
+    assert array, out + result.stderr  # type: ignore[attr-defined]
+    then = re.search(r"Then job (\d+)", out)
+    return array[1], then[1] if then else None
+
+
+def run_with(
+    env: dict[str, str], args: tuple[str, ...], check: bool, input_text: str | None
+) -> str:
+    """Run a scheduler command in *env*; with *check*, a failure fails the test."""
+    done = subprocess.run(
+        list(args), env=env, input=input_text, capture_output=True, text=True, timeout=60
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args)} failed ({done.returncode}): {done.stderr}{done.stdout}"
+        )
+    return done.stdout
+
+
 def read_marks(project: JugProject, what: str) -> list[tuple[int, str, float]]:
     """(task index, array index, time) of each mark *what* the tasks left."""
     out = []
@@ -82,6 +115,8 @@ class Jobs:
 
     marked = MARKED
     provenance = PROVENANCE
+    summary = SUMMARY
+    submitted = staticmethod(submitted)
     marks = staticmethod(read_marks)
 
 
@@ -216,18 +251,7 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscrib
         )
 
     def run(self, *args: str, check: bool = True, input_text: str | None = None) -> str:
-        done = subprocess.run(
-            list(args),
-            env=self.env,
-            input=input_text,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr}")
-        return done.stdout
+        return run_with(self.env, args, check, input_text)
 
     def start(self) -> None:
         self.write_conf()
@@ -340,20 +364,7 @@ class SgeCluster:
         self.common = root / self.cell / "common"
 
     def run(self, *args: str, check: bool = True, input_text: str | None = None) -> str:
-        done = subprocess.run(
-            list(args),
-            env=self.env,
-            input=input_text,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(args)} failed ({done.returncode}): {done.stderr}{done.stdout}"
-            )
-        return done.stdout
+        return run_with(self.env, args, check, input_text)
 
     def start(self) -> None:
         r = self.root

@@ -12,35 +12,18 @@ from jug.testing import JugProject
 pytestmark = pytest.mark.slow
 
 
-def submitted(result: object) -> tuple[str, str | None]:
-    out = result.stdout  # type: ignore[attr-defined]
-    array = re.search(r"as sge job array (\d+)", out)
-    assert array, out + result.stderr  # type: ignore[attr-defined]
-    then = re.search(r"Then job (\d+)", out)
-    return array[1], then[1] if then else None
-
-
 def test_sge_array_shares_the_work_then_runs_the_job_after_it(
     sge, jobs, project: JugProject
 ) -> None:
     project.write("sweep.py", jobs.marked.format(sleep=0.2, n=40))
-    project.write(
-        "summary.py",
-        """
-        import time
-        import jug
-        _, ns = jug.init("sweep.py")
-        with open("summary.txt", "w") as f:
-            f.write(f"{jug.value(ns['answer'])} {time.time()}")
-        """,
-    )
+    project.write("summary.py", jobs.summary)
     done = project.jug(
         "submit", "sweep.py", "--scheduler", "sge", "--workers", "2", "--time", "10:00",
         "--then", f"{sys.executable} summary.py",
         env=sge.env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    job, then = submitted(done)
+    job, then = jobs.submitted(done, "sge")
     assert then is not None and f"qstat -j {job}" in done.stdout
     states = sge.wait(job, 2, timeout=180)
     assert states == {f"{job}.1": ("0", "0"), f"{job}.2": ("0", "0")}, states
@@ -68,7 +51,7 @@ def test_sge_soft_limit_warning_stops_the_worker_cleanly(sge, jobs, project: Jug
         env=sge.env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    job, _ = submitted(done)
+    job, _ = jobs.submitted(done, "sge")
     states = sge.wait(job, 1, timeout=180)
     assert states == {f"{job}.1": ("0", str(128 + 10))}, states  # exit 128 + SIGUSR1
 

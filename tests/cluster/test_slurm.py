@@ -20,15 +20,6 @@ from jug.testing import JugProject
 pytestmark = pytest.mark.slow
 
 
-def submitted(result: object) -> tuple[str, str | None]:
-    """The array's job id (and the --then job's) in what ``jug submit`` printed."""
-    out = result.stdout  # type: ignore[attr-defined]
-    array = re.search(r"as slurm job array (\d+)", out)
-    assert array, out + result.stderr  # type: ignore[attr-defined]
-    then = re.search(r"Then job (\d+)", out)
-    return array[1], then[1] if then else None
-
-
 def running_jobs(project: JugProject, jugfile: str) -> list[dict]:
     done = project.jug("status", jugfile, "--json")
     return json.loads(done.stdout)["running"]
@@ -38,16 +29,7 @@ def test_four_workers_share_200_tasks_then_a_job_after_them(
     slurm, jobs, project: JugProject
 ) -> None:
     project.write("sweep.py", jobs.marked.format(sleep=0.05, n=200))
-    project.write(
-        "summary.py",
-        """
-        import time
-        import jug
-        _, ns = jug.init("sweep.py")
-        with open("summary.txt", "w") as f:
-            f.write(f"{jug.value(ns['answer'])} {time.time()}")
-        """,
-    )
+    project.write("summary.py", jobs.summary)
     # The scheduler is found on PATH (sbatch); the time limit is generous.
     done = project.jug(
         "submit", "sweep.py", "--workers", "4", "--time", "10:00",
@@ -55,7 +37,7 @@ def test_four_workers_share_200_tasks_then_a_job_after_them(
         env=slurm.env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    job, then = submitted(done)
+    job, then = jobs.submitted(done, "slurm")
     assert then is not None
     assert f"jug-logs/{job}_<1..4>.log" in done.stdout
     assert "jug status sweep.py --watch" in done.stdout and f"squeue -j {job}" in done.stdout
@@ -102,7 +84,7 @@ def test_one_minute_limit_cuts_no_task_and_leaves_no_lock(slurm, jobs, project: 
         env=slurm.env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    job, then = submitted(done)
+    job, then = jobs.submitted(done, "slurm")
     assert then is not None
     states = slurm.wait(job, then, timeout=240)
 
@@ -146,7 +128,7 @@ def test_killed_and_warned_workers_leave_the_work_to_the_others(
         "--lease 6.0"
         in project.jug("submit", "sweep.py", "--workers", "3", "--lease", "6", "--dry-run").stdout
     )
-    job, _ = submitted(done)
+    job, _ = jobs.submitted(done, "slurm")
 
     # Wait until elements 1 and 2 each hold a task: the lock names the array element.
     deadline = time.monotonic() + 120
@@ -244,7 +226,7 @@ def test_slurm_signals_the_warning_before_the_limit(slurm, jobs, project: JugPro
         env=slurm.env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    job, _ = submitted(done)
+    job, _ = jobs.submitted(done, "slurm")
     states = slurm.wait(job, timeout=200)
     assert states == {f"{job}_1": ("FAILED", f"{128 + 10}:0")}, states
     log = (project.path / "jug-logs" / f"{job}_1.log").read_text()
